@@ -1,0 +1,122 @@
+"""``kinresist`` entry point: one command group per workflow.
+
+``main()`` catches only kinresist's own errors (and the OS's file errors), prints
+``ErrorType: message`` on one line to stderr and returns exit code 2. ``--debug``
+(or ``KINRESIST_DEBUG=1``) shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+
+from kinresist._version import __version__
+from kinresist.errors import KinresistError
+
+app = typer.Typer(
+    name="kinresist",
+    help="kinresist: resistance to targeted kinase inhibitors, from instrument files to referenced answers. "
+    "Research use only.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_GROUPS = (
+    ("kinresist.cli.kb", "kb", "Knowledge base: show, validate, import CIViC."),
+    ("kinresist.cli.interpret", None, None),
+    ("kinresist.cli.store", "store", "Project store: initialise, migrate, list studies and samples."),
+    ("kinresist.cli.dose", "dose", "Dose-response: plate files to IC50, fold shift and GR metrics."),
+    ("kinresist.cli.synergy", "synergy", "Drug-combination synergy: Bliss, HSA, Loewe, ZIP, CI."),
+    ("kinresist.cli.ddpcr", "ddpcr", "ddPCR: droplet exports to allele fractions with detection limits."),
+    ("kinresist.cli.ngs", "ngs", "Liquid-biopsy sequencing: UMI-aware calling and copy number."),
+    ("kinresist.cli.demo", None, None),
+)
+
+
+def _register() -> None:
+    import importlib
+
+    for module_name, group, help_text in _GROUPS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a group whose module is not written yet
+            if exc.name == module_name:
+                continue
+            raise
+        if group is None:
+            module.register(app)  # top-level commands (interpret, demo)
+        else:
+            app.add_typer(module.app, name=group, help=help_text)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"kinresist {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+) -> None:
+    if debug:
+        os.environ["KINRESIST_DEBUG"] = "1"
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 internal error, 2 bad input or usage)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("KINRESIST_DEBUG") == "1"
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=args, prog_name="kinresist", standalone_mode=False)
+    except KinresistError as exc:
+        if debug:
+            raise
+        sys.stderr.write(exc.one_line() + "\n")
+        return 2
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.stderr.write("Aborted.\n")
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+        if debug:
+            raise
+        sys.stderr.write(f"InputError: {exc.strerror or exc}: {exc.filename}\n")
+        return 2
+    except UnicodeDecodeError as exc:
+        if debug:
+            raise
+        sys.stderr.write(
+            f"InputError: input is not valid UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r}); "
+            "save the file as UTF-8\n"
+        )
+        return 2
+    except Exception as exc:
+        if debug:
+            raise
+        sys.stderr.write(
+            f"InternalError: {type(exc).__name__}: {' '.join(str(exc).split())} "
+            "(a bug in kinresist; rerun with --debug and report the traceback)\n"
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

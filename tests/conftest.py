@@ -1,0 +1,93 @@
+"""Shared fixtures: the ../shared reference data, CLI runner, project stores."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("KINRESIST_SHARED", REPO.parent / "shared"))
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared; skips the calling test with a clear reason when absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(
+            f"reference data {path} not found: these tests need the project's ../shared folder "
+            "(set KINRESIST_SHARED to its location)"
+        )
+    return path
+
+
+@pytest.fixture
+def shared() -> Callable[..., Path]:
+    """``shared("ddpcr-data", "twoddpcr")`` -> path, or skip when ../shared is absent."""
+    return shared_path
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[[Sequence[str]], CliResult]:
+    """Run ``kinresist ARGS`` in-process and capture exit code, stdout and stderr."""
+    from kinresist.cli.main import main
+
+    def run(args: Sequence[str]) -> CliResult:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run
+
+
+# -- project stores -----------------------------------------------------------------
+PG_URL_ENV = "KINRESIST_TEST_PG_URL"
+
+
+def _fresh_pg_database(base_url: str) -> tuple[str, Callable[[], None]]:
+    """Create a uniquely named database next to ``base_url``; return its URL and a dropper."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base_url)
+    name = f"kr_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
+    """A fresh, empty project store: a SQLite file, and a PostgreSQL database when
+    ``$KINRESIST_TEST_PG_URL`` names a server (``.ci/run`` starts one)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "store.sqlite")
+        return
+    base = os.environ.get(PG_URL_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL store tests need ${PG_URL_ENV} (.ci/run starts a server)")
+    url, drop = _fresh_pg_database(base)
+    try:
+        yield url
+    finally:
+        drop()
