@@ -146,6 +146,8 @@ class DataQualityWarning(KinresistWarning):
     """A QC check failed and the result carries a flag."""
 
 
-def warn(message: str, category: type[KinresistWarning] = KinresistWarning, *, stacklevel: int = 2) -> None:
+def warn(
+    message: str, category: type[KinresistWarning] = KinresistWarning, *, stacklevel: int = 2
+) -> None:
     """Issue a kinresist warning (the one place warnings are raised)."""
     warnings.warn(message, category, stacklevel=stacklevel + 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +19,7 @@ from kinresist.provenance import to_json
 __all__ = ["DbOpt", "FormatOpt", "OutFormat", "OutOpt", "emit", "emit_text", "resolve_db"]
 
 
-class OutFormat(str, Enum):
+class OutFormat(StrEnum):
     """Machine- or human-readable output."""
 
     json = "json"

@@ -29,10 +29,22 @@ app = typer.Typer(
 _GROUPS = (
     ("kinresist.cli.kb", "kb", "Knowledge base: show, validate, import CIViC."),
     ("kinresist.cli.interpret", None, None),
-    ("kinresist.cli.store", "store", "Project store: initialise, migrate, list studies and samples."),
-    ("kinresist.cli.dose", "dose", "Dose-response: plate files to IC50, fold shift and GR metrics."),
+    (
+        "kinresist.cli.store",
+        "store",
+        "Project store: initialise, migrate, list studies and samples.",
+    ),
+    (
+        "kinresist.cli.dose",
+        "dose",
+        "Dose-response: plate files to IC50, fold shift and GR metrics.",
+    ),
     ("kinresist.cli.synergy", "synergy", "Drug-combination synergy: Bliss, HSA, Loewe, ZIP, CI."),
-    ("kinresist.cli.ddpcr", "ddpcr", "ddPCR: droplet exports to allele fractions with detection limits."),
+    (
+        "kinresist.cli.ddpcr",
+        "ddpcr",
+        "ddPCR: droplet exports to allele fractions with detection limits.",
+    ),
     ("kinresist.cli.ngs", "ngs", "Liquid-biopsy sequencing: UMI-aware calling and copy number."),
     ("kinresist.cli.demo", None, None),
 )
@@ -103,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         sys.stderr.write(
-            f"InputError: input is not valid UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r}); "
+            f"InputError: input is not valid UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r}); "
             "save the file as UTF-8\n"
         )
         return 2

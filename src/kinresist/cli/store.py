@@ -31,7 +31,14 @@ def info(db: DbOpt = None, fmt: FormatOpt = OutFormat.text) -> None:
         revision = current_revision(store.engine)
         url = store.url
     if fmt is OutFormat.json:
-        emit({**stamp("kinresist.store.info", "1.0"), "url": url, "revision": revision, "counts": counts})
+        emit(
+            {
+                **stamp("kinresist.store.info", "1.0"),
+                "url": url,
+                "revision": revision,
+                "counts": counts,
+            }
+        )
         return
     table = Table(title=f"kinresist store {url} (revision {revision})")
     table.add_column("table")

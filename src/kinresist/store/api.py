@@ -147,7 +147,9 @@ class Transaction:
         note: str = "",
     ) -> TherapyLine:
         if start_date and end_date and end_date < start_date:
-            msg = f"therapy line {line_number} ({drug}) ends {end_date} before it starts {start_date}"
+            msg = (
+                f"therapy line {line_number} ({drug}) ends {end_date} before it starts {start_date}"
+            )
             raise InputError(msg)
         line = TherapyLine(
             subject_id=subject.id,
@@ -306,7 +308,9 @@ class Store:
         out: dict[str, int] = {}
         with self.session() as s:
             for model in (Study, Subject, Sample, TherapyLine, AnalysisRun, Finding, Measurement):
-                out[model.__tablename__] = int(s.scalar(select(func.count()).select_from(model)) or 0)
+                out[model.__tablename__] = int(
+                    s.scalar(select(func.count()).select_from(model)) or 0
+                )
         return out
 
     def studies(self) -> list[Study]:

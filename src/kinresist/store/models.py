@@ -59,7 +59,9 @@ class Study(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    subjects: Mapped[list[Subject]] = relationship(back_populates="study", cascade="all, delete-orphan")
+    subjects: Mapped[list[Subject]] = relationship(
+        back_populates="study", cascade="all, delete-orphan"
+    )
 
 
 class Subject(Base):
@@ -75,7 +77,9 @@ class Subject(Base):
     species: Mapped[str | None] = mapped_column(String(100), nullable=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     study: Mapped[Study] = relationship(back_populates="subjects")
-    samples: Mapped[list[Sample]] = relationship(back_populates="subject", cascade="all, delete-orphan")
+    samples: Mapped[list[Sample]] = relationship(
+        back_populates="subject", cascade="all, delete-orphan"
+    )
     therapy_lines: Mapped[list[TherapyLine]] = relationship(
         back_populates="subject", cascade="all, delete-orphan", order_by="TherapyLine.line_number"
     )
@@ -86,10 +90,14 @@ class Sample(Base):
     __table_args__ = (
         UniqueConstraint("subject_id", "label", name="uq_sample_subject_label"),
         CheckConstraint(f"kind IN {SAMPLE_KINDS!r}", name="ck_sample_kind"),
-        CheckConstraint("processing_hours IS NULL OR processing_hours >= 0", name="ck_sample_processing"),
+        CheckConstraint(
+            "processing_hours IS NULL OR processing_hours >= 0", name="ck_sample_processing"
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id", ondelete="CASCADE"), index=True)
+    subject_id: Mapped[int] = mapped_column(
+        ForeignKey("subject.id", ondelete="CASCADE"), index=True
+    )
     label: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     collected: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
@@ -98,7 +106,9 @@ class Sample(Base):
     site: Mapped[str | None] = mapped_column(String(200), nullable=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     subject: Mapped[Subject] = relationship(back_populates="samples")
-    findings: Mapped[list[Finding]] = relationship(back_populates="sample", cascade="all, delete-orphan")
+    findings: Mapped[list[Finding]] = relationship(
+        back_populates="sample", cascade="all, delete-orphan"
+    )
     measurements: Mapped[list[Measurement]] = relationship(
         back_populates="sample", cascade="all, delete-orphan"
     )
@@ -111,7 +121,9 @@ class TherapyLine(Base):
         CheckConstraint("line_number >= 1", name="ck_therapy_line_number"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id", ondelete="CASCADE"), index=True)
+    subject_id: Mapped[int] = mapped_column(
+        ForeignKey("subject.id", ondelete="CASCADE"), index=True
+    )
     line_number: Mapped[int] = mapped_column(Integer)
     drug: Mapped[str] = mapped_column(String(200))
     start_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)

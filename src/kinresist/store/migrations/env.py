@@ -15,9 +15,11 @@ def run_migrations_online() -> None:
     if connection is None:  # pragma: no cover - kinresist always passes a connection
         from sqlalchemy import create_engine
 
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        engine = create_engine(str(config.get_main_option("sqlalchemy.url")))
         with engine.begin() as conn:
-            context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+            context.configure(
+                connection=conn, target_metadata=target_metadata, render_as_batch=True
+            )
             with context.begin_transaction():
                 context.run_migrations()
         return

@@ -22,12 +22,16 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("name", sa.String(200), nullable=False, unique=True),
         sa.Column("description", sa.Text, nullable=False),
-        sa.Column("created", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
     )
     op.create_table(
         "subject",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("study_id", sa.Integer, sa.ForeignKey("study.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "study_id", sa.Integer, sa.ForeignKey("study.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("label", sa.String(200), nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("species", sa.String(100), nullable=True),
@@ -39,7 +43,12 @@ def upgrade() -> None:
     op.create_table(
         "sample",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("subject_id", sa.Integer, sa.ForeignKey("subject.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "subject_id",
+            sa.Integer,
+            sa.ForeignKey("subject.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("label", sa.String(200), nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("collected", sa.Date, nullable=True),
@@ -59,7 +68,12 @@ def upgrade() -> None:
     op.create_table(
         "therapy_line",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("subject_id", sa.Integer, sa.ForeignKey("subject.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "subject_id",
+            sa.Integer,
+            sa.ForeignKey("subject.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("line_number", sa.Integer, nullable=False),
         sa.Column("drug", sa.String(200), nullable=False),
         sa.Column("start_date", sa.Date, nullable=True),
@@ -75,14 +89,20 @@ def upgrade() -> None:
         "analysis_run",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("kind", sa.String(100), nullable=False),
-        sa.Column("created", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("package_version", sa.String(50), nullable=False),
         sa.Column("kb_version", sa.String(100), nullable=True),
         sa.Column("parameters", sa.JSON, nullable=False),
         sa.Column("inputs", sa.JSON, nullable=False),
         sa.Column("outputs", sa.JSON, nullable=False),
-        sa.Column("sample_id", sa.Integer, sa.ForeignKey("sample.id", ondelete="SET NULL"), nullable=True),
-        sa.Column("study_id", sa.Integer, sa.ForeignKey("study.id", ondelete="SET NULL"), nullable=True),
+        sa.Column(
+            "sample_id", sa.Integer, sa.ForeignKey("sample.id", ondelete="SET NULL"), nullable=True
+        ),
+        sa.Column(
+            "study_id", sa.Integer, sa.ForeignKey("study.id", ondelete="SET NULL"), nullable=True
+        ),
     )
     op.create_index("ix_analysis_run_kind", "analysis_run", ["kind"])
     op.create_index("ix_analysis_run_sample_id", "analysis_run", ["sample_id"])
@@ -90,8 +110,15 @@ def upgrade() -> None:
     op.create_table(
         "finding",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("sample_id", sa.Integer, sa.ForeignKey("sample.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("run_id", sa.Integer, sa.ForeignKey("analysis_run.id", ondelete="SET NULL"), nullable=True),
+        sa.Column(
+            "sample_id", sa.Integer, sa.ForeignKey("sample.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column(
+            "run_id",
+            sa.Integer,
+            sa.ForeignKey("analysis_run.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
         sa.Column("gene", sa.String(50), nullable=False),
         sa.Column("alteration", sa.String(200), nullable=False),
         sa.Column("kind", sa.String(50), nullable=False),
@@ -112,8 +139,15 @@ def upgrade() -> None:
     op.create_table(
         "measurement",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("sample_id", sa.Integer, sa.ForeignKey("sample.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("run_id", sa.Integer, sa.ForeignKey("analysis_run.id", ondelete="SET NULL"), nullable=True),
+        sa.Column(
+            "sample_id", sa.Integer, sa.ForeignKey("sample.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column(
+            "run_id",
+            sa.Integer,
+            sa.ForeignKey("analysis_run.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
         sa.Column("assay", sa.String(50), nullable=False),
         sa.Column("target", sa.String(200), nullable=False),
         sa.Column("quantity", sa.String(100), nullable=False),
@@ -125,7 +159,8 @@ def upgrade() -> None:
         sa.Column("lod", sa.Float, nullable=True),
         sa.Column("attributes", sa.JSON, nullable=False),
         sa.CheckConstraint(
-            "call IS NULL OR call IN ('detected', 'not_detected', 'indeterminate')", name="ck_measurement_call"
+            "call IS NULL OR call IN ('detected', 'not_detected', 'indeterminate')",
+            name="ck_measurement_call",
         ),
     )
     op.create_index("ix_measurement_sample_id", "measurement", ["sample_id"])
@@ -134,5 +169,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("measurement", "finding", "analysis_run", "therapy_line", "sample", "subject", "study"):
+    for table in (
+        "measurement",
+        "finding",
+        "analysis_run",
+        "therapy_line",
+        "sample",
+        "subject",
+        "study",
+    ):
         op.drop_table(table)
