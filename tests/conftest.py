@@ -24,6 +24,14 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep tests away from the user's own KB overlays and project store."""
+    home = tmp_path_factory.mktemp("kinresist-user")
+    monkeypatch.setenv("KINRESIST_KB_DIR", str(home / "kb"))
+    monkeypatch.delenv("KINRESIST_DB", raising=False)
+
+
 @pytest.fixture
 def shared() -> Callable[..., Path]:
     """``shared("ddpcr-data", "twoddpcr")`` -> path, or skip when ../shared is absent."""
