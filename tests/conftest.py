@@ -25,7 +25,9 @@ def shared_path(*parts: str) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep tests away from the user's own KB overlays and project store."""
     home = tmp_path_factory.mktemp("kinresist-user")
     monkeypatch.setenv("KINRESIST_KB_DIR", str(home / "kb"))

@@ -34,7 +34,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             return data.decode(enc), enc
         except UnicodeDecodeError:
             continue
-    raise AssertionError("latin-1 decodes any byte string")  # pragma: no cover
+    msg = "latin-1 decodes any byte string"
+    raise AssertionError(msg)  # pragma: no cover
 
 
 def _sniff(text: str) -> tuple[str, str]:
@@ -66,11 +67,15 @@ def read_csv_text(source: str | Path | bytes, *, name: str | None = None) -> Csv
         data = Path(source).read_bytes()
     label = name or str(source if not isinstance(source, bytes) else "<bytes>")
     if not data.strip():
-        raise InputError("the file is empty; expected a QuantaSoft/QX Manager CSV export", path=label)
+        msg = "the file is empty; expected a QuantaSoft/QX Manager CSV export"
+        raise InputError(msg, path=label)
     if b"\x00" in data[:4096]:
-        raise InputError(
+        msg = (
             "the file is binary (or UTF-16), not a CSV export; export the data from QuantaSoft/QX "
-            "Manager as CSV (UTF-8)",
+            "Manager as CSV (UTF-8)"
+        )
+        raise InputError(
+            msg,
             path=label,
         )
     text, enc = decode_bytes(data)
@@ -82,7 +87,7 @@ def read_csv_text(source: str | Path | bytes, *, name: str | None = None) -> Csv
 def rows(csvtext: CsvText) -> list[list[str]]:
     """Split normalised text into rows of fields (quotes honoured)."""
     reader = csv.reader(io.StringIO(csvtext.text), delimiter=csvtext.delimiter)
-    return [row for row in reader]
+    return list(reader)
 
 
 def to_float(value: str, decimal: str) -> float:
@@ -91,7 +96,11 @@ def to_float(value: str, decimal: str) -> float:
     if v == "" or v.lower() in {"no call", "nan", "na", "n/a", "-"}:
         return float("nan")
     if decimal == ",":
-        v = v.replace(".", "").replace(",", ".") if v.count(",") == 1 and "." in v else v.replace(",", ".")
+        v = (
+            v.replace(".", "").replace(",", ".")
+            if v.count(",") == 1 and "." in v
+            else v.replace(",", ".")
+        )
     elif "," in v and "." not in v and v.count(",") == 1:
         # a quoted decimal comma inside a comma-delimited file
         v = v.replace(",", ".")

@@ -106,7 +106,8 @@ class Plate:
 def plate_from_wells(wells: Sequence[WellDroplets], *, name: str = "") -> Plate:
     """Assemble a :class:`Plate` (wells sorted column-major, duplicate wells refused)."""
     if not wells:
-        raise InputError("no amplitude files found; expected files named <plate>_<Well>_Amplitude.csv")
+        msg = "no amplitude files found; expected files named <plate>_<Well>_Amplitude.csv"
+        raise InputError(msg)
     seen: dict[str, str] = {}
     for w in wells:
         if w.well in seen:

@@ -64,39 +64,47 @@ def _column_role(name: str) -> str:
     return "unknown"
 
 
-def _parse_body(body: str, ncols: int, csv: CsvText, label: str, line0: int) -> pd.DataFrame:
+def _parse_body(body: str, roles: list[str], csv: CsvText, label: str, line0: int) -> pd.DataFrame:
+    ncols = len(roles)
+    common = {
+        "header": None,
+        "sep": csv.delimiter,
+        "decimal": csv.decimal,
+        "usecols": range(ncols),
+        "names": range(ncols),
+        "engine": "c",
+        "skip_blank_lines": True,
+        "keep_default_na": False,
+        "na_values": [""],
+    }
+    numeric = {i: np.float64 for i, r in enumerate(roles) if r in ("ch1", "ch2", "cluster")}
+    try:  # fast path: numbers parsed by the C reader
+        dtypes: dict[int, object] = dict.fromkeys(range(ncols), str)
+        dtypes.update(numeric)
+        return pd.read_csv(io.StringIO(body), dtype=dtypes, **common)  # type: ignore[call-overload, no-any-return]
+    except (ValueError, pd.errors.ParserError):
+        pass  # slow path below locates the offending line and column
     try:
-        frame = pd.read_csv(
-            io.StringIO(body),
-            header=None,
-            sep=csv.delimiter,
-            decimal=csv.decimal,
-            usecols=range(ncols),
-            names=range(ncols),
-            dtype=str,
-            keep_default_na=False,
-            engine="c",
-            skip_blank_lines=True,
-        )
+        frame = pd.read_csv(io.StringIO(body), dtype=str, **common)  # type: ignore[call-overload]
     except (ValueError, pd.errors.ParserError) as exc:
-        raise InputError(
-            f"cannot parse the droplet table ({exc}); expected {ncols} comma-separated columns per row",
-            path=label,
-            line=line0,
-        ) from exc
-    return frame
+        msg = f"cannot parse the droplet table ({exc}); expected {ncols} comma-separated columns per row"
+        raise InputError(msg, path=label, line=line0) from exc
+    return frame.fillna("")  # type: ignore[no-any-return]
 
 
 def _numeric(col: pd.Series, *, label: str, line0: int, name: str, decimal: str) -> np.ndarray:
+    if col.dtype.kind == "f":
+        return col.to_numpy(np.float64)
     s = col.str.strip()
     if decimal == ",":
         s = s.str.replace(",", ".", regex=False)
-    values = pd.to_numeric(s.replace("", np.nan), errors="coerce").to_numpy(np.float64)
+    values = pd.to_numeric(s.where(s != ""), errors="coerce").to_numpy(np.float64)
     bad = np.isnan(values) & (s != "").to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        msg = f"{col.iloc[i]!r} is not a number; expected droplet amplitudes"
         raise InputError(
-            f"{col.iloc[i]!r} is not a number; expected droplet amplitudes",
+            msg,
             path=label,
             line=line0 + i,
             column=name,
@@ -124,10 +132,13 @@ def read_amplitude_csv(source: str | Path | bytes, *, name: str | None = None) -
         if line.strip() and not line.lower().startswith("target value"):
             break
     if header_at is None:
-        raise InputError(
+        msg = (
             "no amplitude header found; expected 'Ch1 Amplitude,Ch2 Amplitude[,Cluster]' "
             "(QuantaSoft) or 'Ch1Amplitude,Ch2Amplitude,1,2' after the 'Target Value' lines "
-            "(QX Manager)",
+            "(QX Manager)"
+        )
+        raise InputError(
+            msg,
             path=label,
             line=1,
         )
@@ -136,38 +147,60 @@ def read_amplitude_csv(source: str | Path | bytes, *, name: str | None = None) -
     while roles and roles[-1] == "empty":
         roles.pop()
     if "ch1" not in roles:
-        raise InputError(
+        msg = (
             f"header {lines[header_at]!r} has no Ch1 amplitude column; expected "
-            "'Ch1 Amplitude' or 'Assay1 Amplitude'",
+            "'Ch1 Amplitude' or 'Assay1 Amplitude'"
+        )
+        raise InputError(
+            msg,
             path=label,
             line=header_at + 1,
         )
     if "unknown" in roles:
         bad = header[roles.index("unknown")]
+        msg = f"unexpected column {bad!r}; expected Ch1/Ch2 amplitudes, Cluster or target columns 1, 2, ..."
         raise InputError(
-            f"unexpected column {bad!r}; expected Ch1/Ch2 amplitudes, Cluster or target columns 1, 2, ...",
+            msg,
             path=label,
             line=header_at + 1,
         )
     body = "\n".join(lines[header_at + 1 :])
     line0 = header_at + 2
-    frame = _parse_body(body, len(roles), csv, label, line0)
-    ch1 = _numeric(frame[roles.index("ch1")], label=label, line0=line0, name=header[roles.index("ch1")], decimal=csv.decimal)
+    frame = _parse_body(body, roles, csv, label, line0)
+    ch1 = _numeric(
+        frame[roles.index("ch1")],
+        label=label,
+        line0=line0,
+        name=header[roles.index("ch1")],
+        decimal=csv.decimal,
+    )
     if "ch2" in roles:
-        ch2 = _numeric(frame[roles.index("ch2")], label=label, line0=line0, name=header[roles.index("ch2")], decimal=csv.decimal)
+        ch2 = _numeric(
+            frame[roles.index("ch2")],
+            label=label,
+            line0=line0,
+            name=header[roles.index("ch2")],
+            decimal=csv.decimal,
+        )
     else:
         ch2 = np.full(ch1.size, np.nan)
     if np.isnan(ch1).any():
         i = int(np.flatnonzero(np.isnan(ch1))[0])
-        raise InputError("empty Ch1 amplitude; every droplet needs a Ch1 value", path=label, line=line0 + i)
+        msg = "empty Ch1 amplitude; every droplet needs a Ch1 value"
+        raise InputError(msg, path=label, line=line0 + i)
     cluster: np.ndarray | None = None
     if "cluster" in roles:
-        cl = _numeric(frame[roles.index("cluster")], label=label, line0=line0, name="Cluster", decimal=".")
+        cl = _numeric(
+            frame[roles.index("cluster")], label=label, line0=line0, name="Cluster", decimal="."
+        )
         if np.isnan(cl).any() or ((cl < 0) | (cl > 4)).any():
             i = int(np.flatnonzero(np.isnan(cl) | (cl < 0) | (cl > 4))[0])
-            raise InputError(
+            msg = (
                 f"cluster code {frame[roles.index('cluster')].iloc[i]!r}; expected 0-4 "
-                "(1 = Ch1-Ch2-, 2 = Ch1+Ch2-, 3 = Ch1+Ch2+, 4 = Ch1-Ch2+)",
+                "(1 = Ch1-Ch2-, 2 = Ch1+Ch2-, 3 = Ch1+Ch2+, 4 = Ch1-Ch2+)"
+            )
+            raise InputError(
+                msg,
                 path=label,
                 line=line0 + i,
                 column="Cluster",
@@ -177,11 +210,12 @@ def read_amplitude_csv(source: str | Path | bytes, *, name: str | None = None) -
     if cluster is None and len(targets) >= 2:
         t = [frame[i].str.strip().str.lower().to_numpy() for i in targets[:2]]
         for k, col in enumerate(t):
-            bad = ~np.isin(col, ["0", "1", "u"])
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
+            bad_t = ~np.isin(col, ["0", "1", "u"])
+            if bad_t.any():
+                i = int(np.flatnonzero(bad_t)[0])
+                msg = f"target value {col[i]!r}; expected 0 (negative), 1 (positive) or u (unclassified)"
                 raise InputError(
-                    f"target value {col[i]!r}; expected 0 (negative), 1 (positive) or u (unclassified)",
+                    msg,
                     path=label,
                     line=line0 + i,
                     column=header[targets[k]],
@@ -192,7 +226,9 @@ def read_amplitude_csv(source: str | Path | bytes, *, name: str | None = None) -
         cluster[(a == "1") & (b == "0")] = 2
         cluster[(a == "1") & (b == "1")] = 3
         cluster[(a == "0") & (b == "1")] = 4
-    return WellDroplets(well=well, ch1=ch1, ch2=ch2, cluster=cluster, source=label, plate_name=plate_name)
+    return WellDroplets(
+        well=well, ch1=ch1, ch2=ch2, cluster=cluster, source=label, plate_name=plate_name
+    )
 
 
 def _iter_inputs(paths: Sequence[Path]) -> Iterable[tuple[str, bytes | Path]]:
@@ -229,9 +265,12 @@ def load_plate(source: str | Path | Sequence[str | Path], *, name: str = "") -> 
             wells.append(read_amplitude_csv(item, name=label))
     if not wells:
         where = ", ".join(str(p) for p in paths)
-        raise InputError(
+        msg = (
             "no amplitude files found; expected files named <plate>_<Well>_Amplitude.csv "
-            "(export 'Amplitude and Cluster data' from QuantaSoft/QX Manager)",
+            "(export 'Amplitude and Cluster data' from QuantaSoft/QX Manager)"
+        )
+        raise InputError(
+            msg,
             path=where,
         )
     return plate_from_wells(wells, name=name)

@@ -22,9 +22,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit
 
+from kinresist.errors import InputError
+
 __all__ = [
     "DRC_LETTERS",
     "MODELS",
+    "DoseArray",
     "LogDoseModel",
     "Model",
     "ModelSpec",
@@ -74,6 +77,25 @@ class Model:
         """Extra starting points for multi-start (default: none)."""
         return []
 
+    def refine_start(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        w: np.ndarray,
+        start: dict[str, np.ndarray],
+        fixed: Mapping[str, np.ndarray],
+    ) -> dict[str, np.ndarray]:
+        """Improve a start before the optimiser runs (default: unchanged)."""
+        return start
+
+    def divergence_bounds(
+        self, x: np.ndarray, w: np.ndarray
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per-curve (low, high) limits beyond which a parameter is running away
+        (the least-squares infimum is at infinity); the engine stops such curves and
+        flags them. Default: none."""
+        return {}
+
     # effective doses -------------------------------------------------------------
     def ed_relative(self, p: Params, level: float) -> np.ndarray:
         """Dose at which the response moved ``level`` % of the way from top to bottom."""
@@ -91,6 +113,44 @@ def _log_dose(x: np.ndarray) -> np.ndarray:
         return np.log(np.where(x > 0, x, 0.0))
 
 
+class DoseArray:
+    """Doses with their log and positivity mask computed once per batch.
+
+    The engine passes this to :meth:`Model.f` / :meth:`Model.jacobian`; a model that
+    only needs the doses uses ``np.asarray(x)``. Row indexing returns a DoseArray.
+    """
+
+    __slots__ = ("lx", "pos", "x")
+
+    def __init__(self, x: np.ndarray, lx: np.ndarray | None = None, pos: np.ndarray | None = None):
+        self.x = np.asarray(x, dtype=float)
+        self.pos = self.x > 0 if pos is None else pos
+        self.lx = np.where(self.pos, _log_dose(self.x), 0.0) if lx is None else lx
+
+    @classmethod
+    def of(cls, x: np.ndarray | DoseArray) -> DoseArray:
+        return x if isinstance(x, DoseArray) else cls(x)
+
+    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+        return self.x if dtype is None else self.x.astype(dtype)
+
+    @staticmethod
+    def concat(a: DoseArray, b: DoseArray) -> DoseArray:
+        """Rows of ``a`` then rows of ``b``."""
+        if a.x.shape[0] == 0:
+            return b
+        return DoseArray(
+            np.concatenate([a.x, b.x]), np.concatenate([a.lx, b.lx]), np.concatenate([a.pos, b.pos])
+        )
+
+    def __getitem__(self, item: object) -> DoseArray:
+        return DoseArray(self.x[item], self.lx[item], self.pos[item])  # type: ignore[index]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.x.shape
+
+
 class LogDoseModel(Model):
     """``f = c + (d - c)·h(u)`` with ``u = b·(log x − log e)``; subclasses give ``h`` and ``h'``."""
 
@@ -104,12 +164,15 @@ class LogDoseModel(Model):
         raise NotImplementedError
 
     def _u(self, x: np.ndarray, p: Params) -> tuple[np.ndarray, np.ndarray]:
+        xd = DoseArray.of(x)
         b = np.asarray(p["hill"])
-        lx = _log_dose(x)
-        dl = np.where(x > 0, lx - np.log(p["ec50"]), 0.0)
-        with np.errstate(invalid="ignore", over="ignore"):
-            u = np.where(x > 0, b * dl, -np.sign(b) * np.inf)
-        return u, dl
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            dl = xd.lx - np.log(p["ec50"])
+            u = b * dl
+        if not xd.pos.all():
+            dl = np.where(xd.pos, dl, 0.0)
+            u = np.where(xd.pos, u, -np.sign(b) * np.inf)
+        return np.asarray(u), np.asarray(dl)
 
     def f(self, x: np.ndarray, p: Params) -> np.ndarray:
         u, _ = self._u(x, p)
@@ -137,6 +200,7 @@ class LogDoseModel(Model):
         return np.log((1.0 - z) / z)  # log-logistic: h = 1/(1+exp(u))
 
     def self_start(self, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
+        x = np.asarray(x)
         obs = w > 0
         with np.errstate(invalid="ignore"):
             ymin = np.nanmin(np.where(obs, y, np.inf), axis=1)
@@ -170,6 +234,7 @@ class LogDoseModel(Model):
         ok = np.isfinite(slope) & (np.abs(slope) > 1e-2)
         slope = np.where(ok, slope, sign)
         slope = np.clip(slope, -20, 20)
+        loge = mx - ml / slope
         lmin, lmax = self._log_range(x, pos)
         loge = np.clip(np.where(np.isfinite(loge), loge, 0.5 * (lmin + lmax)), lmin - 1, lmax + 1)
         return {"hill": slope, "bottom": bottom, "top": top, "ec50": np.exp(loge)}
@@ -186,9 +251,118 @@ class LogDoseModel(Model):
         lmax = np.where(np.isfinite(lmax), lmax, 0.0)
         return lmin, lmax
 
+    def divergence_bounds(
+        self, x: np.ndarray, w: np.ndarray
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        x = np.asarray(x)
+        lmin, lmax = self._log_range(x, (w > 0) & (x > 0))
+        n = x.shape[0]
+        decades = 2.0 * np.log(10.0)  # an EC50 100x beyond the tested range is running away
+        # a slope that makes the curve a step between two adjacent doses (|u| >= 6 at
+        # both neighbours of a mid-gap EC50: 0.25 % / 99.75 %) only improves the RSS
+        # by creeping towards infinity: the slope is not identifiable from such data
+        lx = np.sort(np.where((w > 0) & (x > 0), _log_dose(np.where(x > 0, x, 1.0)), np.inf), axis=1)
+        with np.errstate(invalid="ignore"):
+            gaps = np.diff(lx, axis=1)
+        gaps = np.where(np.isfinite(gaps) & (gaps > 1e-9), gaps, np.inf)
+        spacing = np.min(gaps, axis=1) if gaps.shape[1] else np.full(n, np.inf)
+        bmax = np.where(np.isfinite(spacing), 12.0 / spacing, 1e3)
+        out = {
+            "ec50": (np.exp(lmin - decades), np.exp(lmax + decades)),
+            "hill": (-bmax, bmax),
+        }
+        if "asymmetry" in self.param_names:
+            out["asymmetry"] = (np.full(n, 1e-4), np.full(n, 1e4))
+        return out
+
+    #: slope multipliers and number of EC50 values of the variable-projection grid
+    GRID_SLOPES = (0.5, 1.0, 2.0, 4.0)
+    GRID_EC50 = 6
+
+    def refine_start(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        w: np.ndarray,
+        start: dict[str, np.ndarray],
+        fixed: Mapping[str, np.ndarray],
+    ) -> dict[str, np.ndarray]:
+        """Variable-projection grid search: for each (b, e) on a small grid (slopes
+        0.5-4x the self-start, EC50s spread over the tested range, plus the self-start)
+        the asymptotes c, d enter linearly and are solved in closed form; the (b, e,
+        c, d) with the lowest RSS starts the optimiser. Global-aware and cheap
+        (about a dozen Gauss-Newton iterations' worth of array work)."""
+        if "hill" in fixed or "ec50" in fixed:
+            return start
+        xd = DoseArray.of(x)
+        n = y.shape[0]
+        lmin, lmax = self._log_range(xd.x, (w > 0) & xd.pos)
+        b0 = np.asarray(start["hill"], dtype=float)
+        p_extra = {k: np.asarray(v, dtype=float)[:, None] for k, v in start.items()
+                   if k not in ("hill", "ec50", "bottom", "top")}
+        for k, v in fixed.items():
+            p_extra[k] = np.asarray(v, dtype=float).reshape(n, 1)
+        c_fixed = "bottom" in fixed
+        d_fixed = "top" in fixed
+        cf = np.asarray(fixed["bottom"], dtype=float).reshape(n) if c_fixed else None
+        df_ = np.asarray(fixed["top"], dtype=float).reshape(n) if d_fixed else None
+        unit = bool(np.all(w == 1.0))
+        wy = y if unit else w * y
+        syy = np.einsum("ij,ij->i", wy, y)
+        sw_ = w.sum(axis=1)
+        swy = wy.sum(axis=1)
+        allpos = bool(xd.pos.all())
+        best_rss = np.full(n, np.inf)
+        best = {k: np.asarray(v, dtype=float).copy() for k, v in start.items()}
+        fracs = [np.full(n, np.nan)] + [np.full(n, f) for f in np.linspace(0.0, 1.0, self.GRID_EC50)]
+        for frac in fracs:
+            le = np.where(np.isnan(frac), np.log(start["ec50"]), lmin + frac * (lmax - lmin))
+            dl = xd.lx - le[:, None]
+            if not allpos:
+                dl = np.where(xd.pos, dl, 0.0)
+            for mult in self.GRID_SLOPES:
+                b = b0 * mult
+                with np.errstate(invalid="ignore", over="ignore"):
+                    u = b[:, None] * dl
+                    if not allpos:
+                        u = np.where(xd.pos, u, -np.sign(b)[:, None] * np.inf)
+                    h = self.h(u, {**p_extra, "hill": b[:, None]})
+                # sums over h and g = 1 - h (g's follow from h's: fewer array passes)
+                wh = h if unit else w * h
+                sh = wh.sum(axis=1)
+                shh = np.einsum("ij,ij->i", wh, h)
+                shy = np.einsum("ij,ij->i", wh, y)
+                sgh = sh - shh
+                sgg = sw_ - 2 * sh + shh
+                sgy = swy - shy
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    if not c_fixed and not d_fixed:
+                        det = sgg * shh - sgh * sgh
+                        c = (shh * sgy - sgh * shy) / det
+                        d = (sgg * shy - sgh * sgy) / det
+                    elif c_fixed and not d_fixed:
+                        c = cf
+                        d = (shy - c * sgh) / shh
+                    elif d_fixed and not c_fixed:
+                        d = df_
+                        c = (sgy - d * sgh) / sgg
+                    else:
+                        c, d = cf, df_
+                    rss = syy - 2 * (c * sgy + d * shy) + c * c * sgg + 2 * c * d * sgh + d * d * shh
+                better = np.isfinite(rss) & np.isfinite(c) & np.isfinite(d) & (rss < best_rss)
+                best_rss = np.where(better, rss, best_rss)
+                best["hill"] = np.where(better, b, best["hill"])
+                best["ec50"] = np.where(better, np.exp(le), best["ec50"])
+                if not c_fixed:
+                    best["bottom"] = np.where(better, c, best["bottom"])
+                if not d_fixed:
+                    best["top"] = np.where(better, d, best["top"])
+        return best
+
     def alternative_starts(
         self, x: np.ndarray, y: np.ndarray, w: np.ndarray, start: dict[str, np.ndarray]
     ) -> list[dict[str, np.ndarray]]:
+        x = np.asarray(x)
         pos = (w > 0) & (x > 0)
         lmin, lmax = self._log_range(x, pos)
         out = []
@@ -212,6 +386,18 @@ class LL4(LogDoseModel):
     def dh(self, u: np.ndarray, p: Params) -> np.ndarray:
         s = expit(-u)
         return -s * (1.0 - s)
+
+    def jacobian(self, x: np.ndarray, p: Params) -> dict[str, np.ndarray]:
+        u, dl = self._u(x, p)
+        s = expit(-u)
+        span = p["top"] - p["bottom"]
+        du = -span * (s * (1.0 - s))
+        return {
+            "hill": du * dl,
+            "bottom": 1.0 - s,
+            "top": s,
+            "ec50": du * (-np.asarray(p["hill"]) / np.asarray(p["ec50"])),
+        }
 
     def ed_relative(self, p: Params, level: float) -> np.ndarray:
         q = level / 100.0
@@ -373,4 +559,4 @@ def get_model(model: str | Model | ModelSpec) -> ModelSpec:
         if name.lower() == key.lower():
             return spec
     msg = f"unknown dose-response model {model!r}; expected one of {', '.join(MODELS)}"
-    raise ValueError(msg)
+    raise InputError(msg)

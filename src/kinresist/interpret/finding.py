@@ -66,13 +66,19 @@ class Finding:
 
     def __post_init__(self) -> None:
         if not self.gene:
-            raise ValueError("Finding.gene must be a non-empty gene symbol")
+            msg = "Finding.gene must be a non-empty gene symbol"
+            raise ValueError(msg)
         if not self.alteration:
-            raise ValueError("Finding.alteration must be non-empty")
+            msg = "Finding.alteration must be non-empty"
+            raise ValueError(msg)
         if self.vaf is not None and not (math.isfinite(self.vaf) and 0.0 <= self.vaf <= 1.0):
-            raise ValueError(f"Finding.vaf must be a fraction in [0, 1], got {self.vaf!r}")
-        if self.copy_number is not None and not (math.isfinite(self.copy_number) and self.copy_number >= 0):
-            raise ValueError(f"Finding.copy_number must be >= 0, got {self.copy_number!r}")
+            msg = f"Finding.vaf must be a fraction in [0, 1], got {self.vaf!r}"
+            raise ValueError(msg)
+        if self.copy_number is not None and not (
+            math.isfinite(self.copy_number) and self.copy_number >= 0
+        ):
+            msg = f"Finding.copy_number must be >= 0, got {self.copy_number!r}"
+            raise ValueError(msg)
 
     @property
     def label(self) -> str:

@@ -194,7 +194,9 @@ def parse_protein(text: str) -> ProteinChange | None:
         ref, codon = m.group(1), int(m.group(2))
         if m.group(3):
             end = int(m.group(4))
-            return ProteinChange(f"{ref}{codon}_{m.group(3)}{end}dup", "insertion", codon, ref, end_codon=end)
+            return ProteinChange(
+                f"{ref}{codon}_{m.group(3)}{end}dup", "insertion", codon, ref, end_codon=end
+            )
         return ProteinChange(f"{ref}{codon}dup", "insertion", codon, ref, end_codon=codon)
     if m := _LEGACY_INS.match(s):
         codon, aa = int(m.group(2)), m.group(3)
@@ -207,7 +209,9 @@ def parse_protein(text: str) -> ProteinChange | None:
         ref, codon = m.group(1), int(m.group(2))
         span = f"_{m.group(3)}{m.group(4)}" if m.group(3) else ""
         end = int(m.group(4)) if m.group(4) else codon
-        return ProteinChange(f"{ref}{codon}{span}delins{m.group(5)}", "delins", codon, ref, end_codon=end)
+        return ProteinChange(
+            f"{ref}{codon}{span}delins{m.group(5)}", "delins", codon, ref, end_codon=end
+        )
     if m := _DEL.match(s):
         ref, codon = m.group(1), int(m.group(2))
         span = f"_{m.group(3)}{m.group(4)}" if m.group(3) else ""
@@ -219,7 +223,9 @@ def parse_protein(text: str) -> ProteinChange | None:
     return None
 
 
-_CDNA = re.compile(r"^c\.[-*]?\d+([+-]\d+)?(_[-*]?\d+([+-]\d+)?)?([ACGTacgt]>[ACGTacgt]|del[ACGTacgt]*|dup[ACGTacgt]*|ins[ACGTacgt]+|delins[ACGTacgt]+)$")
+_CDNA = re.compile(
+    r"^c\.[-*]?\d+([+-]\d+)?(_[-*]?\d+([+-]\d+)?)?([ACGTacgt]>[ACGTacgt]|del[ACGTacgt]*|dup[ACGTacgt]*|ins[ACGTacgt]+|delins[ACGTacgt]+)$"
+)
 
 
 def is_cdna(text: str) -> bool:
@@ -243,7 +249,7 @@ def normalise_cdna(text: str) -> str:
     change = m.group(2)
     for word in ("delins", "del", "dup", "ins"):
         if change.lower().startswith(word):
-            return f"c.{m.group(1)}{word}{change[len(word):].upper()}"
+            return f"c.{m.group(1)}{word}{change[len(word) :].upper()}"
     return f"c.{m.group(1)}{change.upper()}"
 
 

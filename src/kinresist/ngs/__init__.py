@@ -36,8 +36,8 @@ contigs absent from the reference, malformed BED).
 
 from __future__ import annotations
 
-from kinresist.ngs.calling import CALL_COLUMNS, CallParams, CallSet, call_variants
 from kinresist.ngs.background import PanelOfNormals, build_panel_of_normals
+from kinresist.ngs.calling import CALL_COLUMNS, CallParams, CallSet, call_variants
 from kinresist.ngs.consensus import ConsensusParams
 from kinresist.ngs.grouping import GroupingParams, group_umis
 from kinresist.ngs.hotspots import Hotspot, HotspotTable, default_hotspots
