@@ -69,7 +69,7 @@ def test_lin2017_cell_VERIFIED(profile: str, drug: str, cell: str) -> None:
     items = [
         e
         for e in kb.evidence_for_profile(profile)
-        if e.pmid == "27939191" and e.drugs == (drug,) and e.id.startswith("LIN17-")
+        if e.pmid == "28122866" and e.drugs == (drug,) and e.id.startswith("LIN17-")
     ]
     assert {e.effect for e in items} == _expected(profile, cell)
     for e in items:
