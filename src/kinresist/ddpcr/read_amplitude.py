@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -248,8 +248,18 @@ def _iter_inputs(paths: Sequence[Path]) -> Iterable[tuple[str, bytes | Path]]:
             raise FileNotFoundError(2, "No such file or directory", str(path))
 
 
-def load_plate(source: str | Path | Sequence[str | Path], *, name: str = "") -> Plate:
+def load_plate(
+    source: str | Path | Sequence[str | Path],
+    *,
+    name: str = "",
+    progress: Callable[[str], None] | None = None,
+) -> Plate:
     """Read a plate from a folder, a zip archive, or a list of amplitude CSV files.
+
+    Parameters
+    ----------
+    progress
+        Called with each file's label after it is read (the CLI draws a progress bar with it).
 
     Raises
     ------
@@ -259,10 +269,9 @@ def load_plate(source: str | Path | Sequence[str | Path], *, name: str = "") -> 
     paths = [Path(source)] if isinstance(source, str | Path) else [Path(p) for p in source]
     wells = []
     for label, item in _iter_inputs(paths):
-        if isinstance(item, bytes):
-            wells.append(read_amplitude_csv(item, name=label))
-        else:
-            wells.append(read_amplitude_csv(item, name=label))
+        wells.append(read_amplitude_csv(item, name=label))
+        if progress is not None:
+            progress(label)
     if not wells:
         where = ", ".join(str(p) for p in paths)
         msg = (
