@@ -1,0 +1,223 @@
+"""ZIP (zero interaction potency; Yadav et al. 2015) as SynergyFinder 3 computes it.
+
+Steps (spec ``synergy.md`` §2, "SynergyFinder 3.x ZIP"), effects in % inhibition:
+
+1. Fit each drug's monotherapy curve (LL.4, dose 0 included, c and d free).
+2. ``ZIP_ref(x1, x2) = ŷ1 + ŷ2 − ŷ1·ŷ2/100`` with the *fitted* single-drug values.
+3. For every column (fixed x2 > 0) fit LL.4 across drug 1's doses (dose 0 included)
+   with the lower asymptote c fixed at the *observed* response I(0, x2) and d free;
+   likewise every row. Predict each cell.
+4. ``ZIP_fit`` = mean of the row-fit and column-fit predictions; ``δ = ZIP_fit − ZIP_ref``;
+   monotherapy cells: δ = 0.
+
+Two fitters implement the same steps:
+
+* :func:`zip_exact` fits the least-squares optimum of every curve with the batch
+  engine (:func:`kinresist.dose.engine.fit_batch`), all blocks and all row/column
+  refits of a stack in one call each.
+* :func:`zip_synergyfinder` replays drc's BFGS (:mod:`kinresist.synergy._drc`) to
+  reproduce SynergyFinder's numbers, including where drc stops short of the optimum
+  or falls back to L.4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kinresist.dose.engine import fit_batch
+from kinresist.synergy._drc import DrcFit, fit_drc
+from kinresist.synergy.reference import Curve
+
+__all__ = ["SingleFits", "ZipResult", "fit_single_agents", "zip_exact", "zip_synergyfinder"]
+
+
+@dataclass(frozen=True)
+class SingleFits:
+    """Fitted monotherapy curves of a stack: ``curve1``/``curve2`` (drc b, c, d, e per block).
+
+    ``usable1/2``: the curve is used (converged with finite parameters);
+    ``converged1/2``: the engine's convergence verdict.
+    """
+
+    curve1: Curve
+    curve2: Curve
+    converged1: np.ndarray
+    converged2: np.ndarray
+    usable1: np.ndarray
+    usable2: np.ndarray
+
+
+@dataclass(frozen=True)
+class ZipResult:
+    """ZIP surfaces ``(B, n1, n2)``: ``fit``, ``ref``, ``delta``.
+
+    ``n_refit_failed`` counts, per block, row/column refits that did not converge (exact
+    mode: their finite fitted values are still used; synergyfinder mode: drm failed and
+    the observed values were used, as SynergyFinder does).
+    """
+
+    fit: np.ndarray
+    ref: np.ndarray
+    delta: np.ndarray
+    n_refit_failed: np.ndarray
+
+
+def _curve(fit_params: np.ndarray, names: tuple[str, ...], ok: np.ndarray) -> Curve:
+    par = np.where(ok[:, None], fit_params, np.nan)  # unknown stays unknown
+    col = {n: par[:, i] for i, n in enumerate(names)}
+    return Curve(col["hill"], col["bottom"], col["top"], col["ec50"])
+
+
+def fit_single_agents(conc1: np.ndarray, conc2: np.ndarray, inhibition: np.ndarray) -> SingleFits:
+    """LL.4 least-squares fits of both drugs' monotherapy data for every block.
+
+    Only curves the engine reports as converged (with finite parameters) are used. A
+    curve it cannot fit (typically non-identifiable: every dose on a plateau, or a step)
+    gets NaN parameters, and ZIP and Loewe are undefined for that block (flag
+    ``single_agent_fit_failed``): ZIP's reference and the Loewe isobole both need the
+    whole curve, and an unconverged curve (e.g. a near-flat one far from the step the
+    data show) would give numbers that look valid but are not. Bliss and HSA need no fit.
+    """
+    with np.errstate(all="ignore"):  # the engine flags what it cannot fit; no float warnings
+        f1 = fit_batch(conc1, inhibition[:, :, 0], model="LL.4")
+        f2 = fit_batch(conc2, inhibition[:, 0, :], model="LL.4")
+
+    def usable(fit: Any, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        conv = np.asarray(fit.converged, bool)
+        finite = np.all(np.isfinite(fit.params), axis=1)
+        return conv, conv & finite
+
+    c1, u1 = usable(f1, inhibition[:, :, 0])
+    c2, u2 = usable(f2, inhibition[:, 0, :])
+    return SingleFits(
+        _curve(f1.params, f1.param_names, u1), _curve(f2.params, f2.param_names, u2), c1, c2, u1, u2
+    )
+
+
+def _refit(
+    dose: np.ndarray, resp: np.ndarray, bottom: np.ndarray, *, multistart: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fit many curves with c fixed per curve; predictions at the curves' own doses.
+
+    ZIP needs only the fitted values at the tested doses, which are determined even
+    when the parameters are not (a plateau never reached: e or d unidentifiable, which
+    the engine reports as not converged). Curves not converged from the self-start are
+    refitted from the engine's additional starting points and the lower RSS is kept;
+    the prediction is then used if finite. Returns predictions and a per-curve
+    "still not converged" mask (reported, not substituted). Only a non-finite
+    prediction falls back to the observed values, as SynergyFinder does when drm fails.
+    """
+    with np.errstate(all="ignore"):
+        fit = fit_batch(dose, resp, model="LL.4", fixed={"bottom": bottom}, multistart=multistart)
+        pred = fit.predict(dose)
+        conv = np.asarray(fit.converged, bool).copy()
+        rss = np.asarray(fit.rss, float).copy()
+        retry = np.flatnonzero(~conv)
+        if retry.size and not multistart:
+            f2 = fit_batch(
+                dose[retry],
+                resp[retry],
+                model="LL.4",
+                fixed={"bottom": bottom[retry]},
+                multistart=True,
+            )
+            better = np.asarray(f2.rss) <= np.where(np.isfinite(rss[retry]), rss[retry], np.inf)
+            take = retry[better]
+            pred[take] = f2.predict(dose[retry])[better]
+            conv[take] = np.asarray(f2.converged, bool)[better]
+    finite = np.all(np.isfinite(pred), axis=1)
+    pred = np.where(finite[:, None], pred, resp)
+    return pred, ~finite | ~conv
+
+
+def zip_exact(
+    conc1: np.ndarray,
+    conc2: np.ndarray,
+    inhibition: np.ndarray,
+    singles: SingleFits | None = None,
+    *,
+    refit_multistart: bool = False,
+) -> ZipResult:
+    """SynergyFinder-3 ZIP with least-squares-optimal fits, vectorised over blocks.
+
+    Parameters
+    ----------
+    conc1, conc2, inhibition
+        Stack arrays ``(B, n1)``, ``(B, n2)``, ``(B, n1, n2)``.
+    singles
+        Single-agent fits (computed when None).
+    refit_multistart
+        Also start the row/column refits from the engine's alternative starting points
+        (4× the cost; the self-start with c fixed at the observed value is usually
+        enough).
+    """
+    nb, n1, n2 = inhibition.shape
+    s = singles or fit_single_agents(conc1, conc2, inhibition)
+    y1 = s.curve1.predict(conc1)  # (B, n1)
+    y2 = s.curve2.predict(conc2)
+    ref = y1[:, :, None] + y2[:, None, :] - y1[:, :, None] * y2[:, None, :] / 100.0
+
+    # columns: fixed x2 (j >= 1), curve over conc1 with c = I(0, x2)
+    col_resp = np.transpose(inhibition[:, :, 1:], (0, 2, 1)).reshape(nb * (n2 - 1), n1)
+    col_dose = np.repeat(conc1, n2 - 1, axis=0)
+    col_pred, col_bad = _refit(
+        col_dose, col_resp, col_resp[:, 0].copy(), multistart=refit_multistart
+    )
+    col_pred = np.transpose(col_pred.reshape(nb, n2 - 1, n1), (0, 2, 1))  # (B, n1, n2-1)
+    # rows: fixed x1 (i >= 1), curve over conc2 with c = I(x1, 0)
+    row_resp = inhibition[:, 1:, :].reshape(nb * (n1 - 1), n2)
+    row_dose = np.repeat(conc2, n1 - 1, axis=0)
+    row_pred, row_bad = _refit(
+        row_dose, row_resp, row_resp[:, 0].copy(), multistart=refit_multistart
+    )
+    row_pred = row_pred.reshape(nb, n1 - 1, n2)
+
+    fit = inhibition.copy()
+    fit[:, 1:, 1:] = (col_pred[:, 1:, :] + row_pred[:, :, 1:]) / 2.0
+    ref_full = inhibition.copy()
+    ref_full[:, 1:, 1:] = ref[:, 1:, 1:]
+    delta = fit - ref_full
+    n_failed = col_bad.reshape(nb, -1).sum(1) + row_bad.reshape(nb, -1).sum(1)
+    return ZipResult(fit, ref_full, delta, n_failed)
+
+
+def _predict_or_observed(fit: DrcFit, dose: np.ndarray, obs: np.ndarray) -> np.ndarray:
+    return obs.copy() if fit.failed else fit.predict(dose)
+
+
+def zip_synergyfinder(
+    conc1: np.ndarray, conc2: np.ndarray, inhibition: np.ndarray
+) -> tuple[ZipResult, list[tuple[DrcFit, DrcFit]]]:
+    """ZIP exactly as SynergyFinder 3.7 (drc BFGS replay), one block at a time.
+
+    Returns the ZIP surfaces and, per block, the two single-agent drc fits (shared with
+    SynergyFinder-mode Loewe).
+    """
+    nb, n1, n2 = inhibition.shape
+    fit = inhibition.copy()
+    ref = inhibition.copy()
+    n_failed = np.zeros(nb, dtype=int)
+    singles = []
+    for k in range(nb):
+        x1, x2, m = conc1[k], conc2[k], inhibition[k]
+        f1 = fit_drc(x1, m[:, 0])
+        f2 = fit_drc(x2, m[0, :])
+        singles.append((f1, f2))
+        y1 = _predict_or_observed(f1, x1, m[:, 0])
+        y2 = _predict_or_observed(f2, x2, m[0, :])
+        ref[k, 1:, 1:] = y1[1:, None] + y2[None, 1:] - y1[1:, None] * y2[None, 1:] / 100.0
+        colp = np.empty((n1, n2))
+        rowp = np.empty((n1, n2))
+        for j in range(1, n2):
+            fj = fit_drc(x1, m[:, j], emin=float(m[0, j]))
+            n_failed[k] += fj.failed
+            colp[:, j] = _predict_or_observed(fj, x1, m[:, j])
+        for i in range(1, n1):
+            fi = fit_drc(x2, m[i, :], emin=float(m[i, 0]))
+            n_failed[k] += fi.failed
+            rowp[i, :] = _predict_or_observed(fi, x2, m[i, :])
+        fit[k, 1:, 1:] = (colp[1:, 1:] + rowp[1:, 1:]) / 2.0
+    return ZipResult(fit, ref, fit - ref, n_failed), singles
