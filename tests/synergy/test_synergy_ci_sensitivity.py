@@ -77,7 +77,7 @@ def test_synergistic_combination_has_ci_below_one() -> None:
 
 @pytest.fixture(scope="module")
 def mathews_block1() -> Block:
-    from conftest import shared_path
+    from sharedpaths import shared_path
 
     path = shared_path(
         "reference_data", "dose_response", "synergyfinder_mathews_screening_data.csv"

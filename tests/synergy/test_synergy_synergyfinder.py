@@ -37,7 +37,7 @@ PVALS = {"zip": "3.51e-02", "hsa": "5.31e-02", "bliss": "1.14e-01", "loewe": "1.
 
 @pytest.fixture(scope="module")
 def block1(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    from conftest import shared_path
+    from sharedpaths import shared_path
 
     blocks = read_long_table(shared_path(*DATA))
     expected = pd.read_csv(shared_path(*EXPECTED))

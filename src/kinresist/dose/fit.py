@@ -1,0 +1,268 @@
+"""Table-level API: read a dose-response table, fit every group, summarise.
+
+:func:`fit_curves` is what the CLI ``kinresist dose fit`` calls: it pads the
+groups into one ``(n_groups, n_points)`` batch, fits them with
+:func:`~kinresist.dose.engine.fit_batch` and returns a :class:`CurveFits` whose
+:meth:`~CurveFits.to_records` gives the contract fields (``group``, ``model``,
+``parameters`` {``hill``, ``bottom``, ``top``, ``ec50``[, ``asymmetry``]} each
+{``estimate``, ``se``, ``ci_low``, ``ci_high``}, ``rss``, ``df``, ``converged``,
+``flags``) plus ED50 / absolute IC50, AUC, R², AIC and tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kinresist.dose import metrics as M
+from kinresist.dose.engine import BatchFit, fit_batch
+from kinresist.dose.models import DRC_LETTERS, get_model
+from kinresist.dose.units import unit_factor
+from kinresist.errors import InputError
+
+__all__ = ["CurveFits", "DoseTable", "fit_curves", "pad_groups", "read_dose_table", "select_models"]
+
+
+@dataclass(frozen=True)
+class DoseTable:
+    """Observations: ``dose`` (in ``unit``), ``response``, ``group`` (str)."""
+
+    frame: pd.DataFrame
+    unit: str | None
+    source: str | None = None
+
+
+def read_dose_table(
+    path: str | Path,
+    *,
+    dose_col: str,
+    response_col: str,
+    group_col: str | None = None,
+    unit: str | None = None,
+    log_dose: bool = False,
+) -> DoseTable:
+    """Read an already-normalised table (CSV/TSV/XLSX/Parquet) with checks.
+
+    A dose column that looks log-transformed (negative values) is refused with a
+    message, unless ``log_dose`` says the values are log10 doses (converted here).
+    """
+    path = Path(path)
+    factor = unit_factor(unit, where="--unit") if unit else 1.0
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        raw = pd.read_excel(path, dtype=object)
+    elif suffix == ".parquet":
+        raw = pd.read_parquet(path)
+    else:
+        sep = "\t" if suffix in (".tsv", ".txt") else ","
+        raw = pd.read_csv(path, sep=sep, dtype=object, keep_default_na=False)
+    for col in (dose_col, response_col, *([group_col] if group_col else [])):
+        if col not in raw.columns:
+            msg = f"no column {col!r}; the file has {', '.join(map(str, raw.columns))}"
+            raise InputError(msg, path=path, column=col)
+    dose = _column(raw[dose_col], path, dose_col)
+    resp = _column(raw[response_col], path, response_col)
+    if log_dose:
+        dose = 10.0**dose
+    elif "log" in dose_col.lower():
+        msg = (
+            f"the dose column {dose_col!r} is named like a log-transformed dose; give doses on the "
+            "linear scale or pass --log-dose if the values are log10 doses"
+        )
+        raise InputError(msg, path=path, column=dose_col)
+    elif np.any(dose[np.isfinite(dose)] < 0):
+        i = int(np.flatnonzero(dose < 0)[0])
+        msg = (
+            f"dose {dose[i]:g} is negative: the dose column looks log-transformed; give doses on the "
+            "linear scale (dose = 10**value) or pass --log-dose"
+        )
+        raise InputError(msg, path=path, line=i + 2, column=dose_col)
+    groups = raw[group_col].astype(str).to_numpy() if group_col else np.full(len(raw), "all")
+    frame = pd.DataFrame({"dose": dose * factor, "response": resp, "group": groups})
+    frame = frame[np.isfinite(frame["dose"]) & np.isfinite(frame["response"])]
+    if frame.empty:
+        msg = "no rows with both a dose and a response"
+        raise InputError(msg, path=path)
+    return DoseTable(frame.reset_index(drop=True), "nM" if unit else None, str(path))
+
+
+def _column(col: pd.Series, path: Path, name: str) -> np.ndarray:
+    out = np.empty(len(col))
+    for i, v in enumerate(col.tolist()):
+        s = "" if v is None else str(v).strip()
+        if s == "" or s.lower() in ("na", "nan", "n/a"):
+            out[i] = np.nan
+            continue
+        try:
+            out[i] = float(s)
+        except ValueError:
+            msg = f"{s!r} is not a number (column {name!r}); fix the cell or write NA"
+            raise InputError(msg, path=path, line=i + 2, column=name) from None
+    return out
+
+
+def pad_groups(frame: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Group labels (first-appearance order) and NaN-padded dose/response arrays."""
+    labels = list(dict.fromkeys(frame["group"].astype(str)))
+    idx = {g: i for i, g in enumerate(labels)}
+    gi = frame["group"].astype(str).map(idx).to_numpy()
+    counts = np.bincount(gi, minlength=len(labels))
+    width = int(counts.max()) if counts.size else 0
+    order = np.argsort(gi, kind="stable")
+    pos = np.arange(len(gi)) - np.repeat(np.cumsum(counts) - counts, counts)
+    x = np.full((len(labels), width), np.nan)
+    y = np.full((len(labels), width), np.nan)
+    x[gi[order], pos] = frame["dose"].to_numpy(float)[order]
+    y[gi[order], pos] = frame["response"].to_numpy(float)[order]
+    return labels, x, y
+
+
+@dataclass(frozen=True)
+class CurveFits:
+    """Fits of every group of one table."""
+
+    groups: list[str]
+    fit: BatchFit
+    dose: np.ndarray
+    response: np.ndarray
+    ed50: M.EDResult
+    ic50_abs: M.EDResult | None
+    extras: dict[str, np.ndarray]
+    ci_level: float
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One contract record per group."""
+        f = self.fit
+        lo, hi = f.ci(self.ci_level)
+        recs = []
+        for i, g in enumerate(self.groups):
+            params = {}
+            for j, name in enumerate(f.param_names):
+                params[name] = {
+                    "estimate": _num(f.params[i, j]),
+                    "se": _num(f.se[i, j]),
+                    "ci_low": _num(lo[i, j]),
+                    "ci_high": _num(hi[i, j]),
+                    "fixed": not f.free[j],
+                    "drc": DRC_LETTERS.get(name, name),
+                }
+            ed = self.ed50
+            rec: dict[str, Any] = {
+                "group": g,
+                "model": f.model,
+                "parameters": params,
+                "rss": _num(f.rss[i]),
+                "df": int(f.df[i]),
+                "n": int(f.n_obs[i]),
+                "converged": bool(f.converged[i]),
+                "status": f.status[i],
+                "flags": list(f.flags[i]),
+                "se_method": f.se_method,
+                "ci_level": self.ci_level,
+                "ed50": {
+                    "estimate": _num(ed.estimate[i, 0]),
+                    "se": _num(ed.se[i, 0]),
+                    "ci_low": _num(ed.ci_low[i, 0]),
+                    "ci_high": _num(ed.ci_high[i, 0]),
+                    "note": ed.side[i, 0],
+                    "interval": "delta",
+                },
+                "dose_range": [_num(f.dose_min[i]), _num(f.dose_max[i])],
+            }
+            if self.ic50_abs is not None:
+                a = self.ic50_abs
+                rec["ic50_absolute"] = {
+                    "level": a.levels[0],
+                    "estimate": _num(a.estimate[i, 0]),
+                    "se": _num(a.se[i, 0]),
+                    "ci_low": _num(a.ci_low[i, 0]),
+                    "ci_high": _num(a.ci_high[i, 0]),
+                    "note": a.side[i, 0],
+                }
+            for key, arr in self.extras.items():
+                rec[key] = _num(arr[i])
+            recs.append(rec)
+        return recs
+
+
+def _num(v: Any) -> float | None:
+    v = float(v)
+    return v if np.isfinite(v) else None
+
+
+def fit_curves(
+    table: DoseTable | pd.DataFrame,
+    *,
+    model: str = "LL.4",
+    se: str = "jtj",
+    fixed: Mapping[str, float] | None = None,
+    absolute_level: float | None = None,
+    ci_level: float = 0.95,
+) -> CurveFits:
+    """Fit every group of a dose table.
+
+    Parameters
+    ----------
+    absolute_level
+        Also report the absolute ICx at this response level (e.g. 50 for 50 % of
+        vehicle on a percent scale); "not reached" when outside the fitted range.
+    """
+    frame = table.frame if isinstance(table, DoseTable) else table
+    labels, x, y = pad_groups(frame)
+    fit = fit_batch(x, y, model=model, fixed=fixed, se=se)  # type: ignore[arg-type]
+    ed50 = M.ed(fit, [50.0], ci_level=ci_level)
+    abs_ed = (
+        M.ed(fit, [absolute_level], kind="absolute", ci_level=ci_level) if absolute_level else None
+    )
+    ic = M.information_criteria(fit)
+    extras = {
+        "r2": M.r_squared(fit, x, y),
+        "aic": ic["aic"],
+        "aicc": ic["aicc"],
+        "bic": ic["bic"],
+        "loglik": ic["loglik"],
+        "lack_of_fit_p": M.lack_of_fit(fit, x, y).p,
+        "flat_test_p": M.flat_test(fit, x, y).p,
+    }
+    if "top" in fit.param_names:
+        extras.update(M.auc_metrics(fit))
+    return CurveFits(labels, fit, x, y, ed50, abs_ed, extras, ci_level)
+
+
+def select_models(
+    table: DoseTable | pd.DataFrame,
+    *,
+    models: Sequence[str] = ("LL.4", "LL.3", "LL.5", "W1.4", "W2.4"),
+) -> pd.DataFrame:
+    """drc ``mselect``-style table per group: logLik, AIC, AICc, BIC, lack-of-fit p,
+    residual variance; sorted by AIC (lower is better) within each group."""
+    frame = table.frame if isinstance(table, DoseTable) else table
+    labels, x, y = pad_groups(frame)
+    rows = []
+    for m in models:
+        spec = get_model(m)
+        fit = fit_batch(x, y, model=spec)
+        ic = M.information_criteria(fit)
+        lof = M.lack_of_fit(fit, x, y)
+        for i, g in enumerate(labels):
+            rows.append(
+                {
+                    "group": g,
+                    "model": spec.name,
+                    "loglik": ic["loglik"][i],
+                    "aic": ic["aic"][i],
+                    "aicc": ic["aicc"][i],
+                    "bic": ic["bic"][i],
+                    "lack_of_fit_p": lof.p[i],
+                    "residual_variance": fit.rss[i] / fit.df[i] if fit.df[i] > 0 else np.nan,
+                    "converged": bool(fit.converged[i]),
+                }
+            )
+    out = pd.DataFrame(rows)
+    out["group"] = pd.Categorical(out["group"], categories=labels, ordered=True)
+    return out.sort_values(["group", "aic"]).reset_index(drop=True)
