@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kinresist.kb.aminoacids import AA1, AA3_TO_1
 from kinresist.kb.model import AlterationKind
 
 __all__ = [
@@ -47,33 +48,7 @@ __all__ = [
     "parse_protein",
 ]
 
-AA3_TO_1: dict[str, str] = {
-    "Ala": "A",
-    "Arg": "R",
-    "Asn": "N",
-    "Asp": "D",
-    "Cys": "C",
-    "Gln": "Q",
-    "Glu": "E",
-    "Gly": "G",
-    "His": "H",
-    "Ile": "I",
-    "Leu": "L",
-    "Lys": "K",
-    "Met": "M",
-    "Phe": "F",
-    "Pro": "P",
-    "Ser": "S",
-    "Thr": "T",
-    "Trp": "W",
-    "Tyr": "Y",
-    "Val": "V",
-    "Sec": "U",
-    "Pyl": "O",
-    "Ter": "*",
-    "Xaa": "X",
-}
-_AA1 = "ACDEFGHIKLMNPQRSTVWYUOX"
+_AA1 = AA1
 _AA3_RE = re.compile("|".join(AA3_TO_1))
 
 #: (5' partner exon, ALK exon) -> EML4-ALK variant (knowledge-base spec section 6).

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from kinresist.kb.aminoacids import AA3_TO_1
 from kinresist.kb.coordinates import CdsPosition, Transcript, normalise_chrom, normalise_genome
 from kinresist.kb.model import Alteration, Drug, Evidence, Gene, GenomicAllele, Mechanism, Profile
 from kinresist.kb.records import (
@@ -35,29 +36,7 @@ from kinresist.kb.records import (
 
 __all__ = ["Conflict", "KnowledgeBase", "alteration_key", "normalise_allele"]
 
-_AA3 = {
-    "Ala": "A",
-    "Arg": "R",
-    "Asn": "N",
-    "Asp": "D",
-    "Cys": "C",
-    "Gln": "Q",
-    "Glu": "E",
-    "Gly": "G",
-    "His": "H",
-    "Ile": "I",
-    "Leu": "L",
-    "Lys": "K",
-    "Met": "M",
-    "Phe": "F",
-    "Pro": "P",
-    "Ser": "S",
-    "Thr": "T",
-    "Trp": "W",
-    "Tyr": "Y",
-    "Val": "V",
-    "Ter": "*",
-}
+_AA3 = AA3_TO_1
 _AA3_RE = re.compile("|".join(_AA3), re.IGNORECASE)
 _ALLELE_LEVEL = frozenset({"substitution", "insertion", "deletion", "delins"})
 
