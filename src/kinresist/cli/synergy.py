@@ -38,8 +38,12 @@ def score(
     mode: ModeOpt = typer.Option(
         ModeOpt.exact,
         "--mode",
-        help="exact: least-squares fits + root-finding Loewe; "
-        "synergyfinder: reproduce SynergyFinder 3.7 (drc fits, Loewe grid).",
+        help="exact (default): least-squares single-agent and ZIP fits, root-finding Loewe "
+        "with unreachable effects flagged, vectorised; step-like single agents are used at "
+        "their limit and flagged (single_agent_at_limit / single_agent_step_curve). "
+        "synergyfinder: reproduce SynergyFinder 3.7 numbers (drc's early-stopped fits, "
+        "Loewe 100-point grid with its artefacts); use it to compare with published "
+        "SynergyFinder/DrugComb scores. See docs/synergy.md.",
     ),
     response: ResponseOpt = typer.Option(
         ResponseOpt.viability,
@@ -68,7 +72,11 @@ def score(
     db: DbOpt = None,
     study: str | None = typer.Option(None, "--study", help="Attach the stored run to this study."),
 ) -> None:
-    """Score every block of INPUT; JSON ``blocks[]`` with block means and per-cell scores."""
+    """Score every block of INPUT; JSON ``blocks[]`` with block means and per-cell scores.
+
+    Default mode is ``exact`` (least-squares fits, root-finding Loewe); ``--mode
+    synergyfinder`` reproduces SynergyFinder 3.7 for comparison with its published scores.
+    """
     from kinresist.provenance import file_sha256, stamp
     from kinresist.synergy.engine import score_blocks
     from kinresist.synergy.export import (

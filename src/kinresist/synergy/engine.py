@@ -2,8 +2,10 @@
 
 ``mode="exact"`` (default): single agents and ZIP's row/column refits are fitted at
 the least-squares optimum by the batch engine (:func:`kinresist.dose.engine.fit_batch`,
-one call per stack for each kind of fit), Loewe by bracketed root finding with
-unreachable effects flagged (NaN, ``loewe_unreachable``). Everything is vectorised
+one call per stack for each kind of fit; single agents whose optimum is a step are
+used at that limit and flagged, :mod:`kinresist.synergy.single_agent`), Loewe by
+bracketed root finding with unreachable effects flagged (NaN, ``loewe_unreachable``)
+and, next to a step, undetermined cells flagged (NaN, ``loewe_undetermined_step``). Everything is vectorised
 over blocks of equal shape and deterministic (no random numbers).
 
 ``mode="synergyfinder"``: reproduces SynergyFinder 3.7 (drc BFGS replay for every
@@ -25,8 +27,9 @@ import numpy as np
 from kinresist.errors import InputError
 from kinresist.synergy.block import Block, BlockStack, stack_blocks
 from kinresist.synergy.reference import bliss, hsa, loewe_root, loewe_synergyfinder_grid
+from kinresist.synergy.single_agent import fit_single_agents
 from kinresist.synergy.summary import block_mean, block_p_value, max_area_mean
-from kinresist.synergy.zip import fit_single_agents, zip_exact, zip_synergyfinder
+from kinresist.synergy.zip import zip_exact, zip_synergyfinder
 
 __all__ = ["METHODS", "BlockScores", "Mode", "StackScores", "score_blocks", "score_stack"]
 
@@ -59,6 +62,14 @@ class StackScores:
         ``(B, 2)`` True where a single-agent fit failed (ZIP and Loewe undefined).
     single_unconverged
         ``(B, 2)`` True where the engine did not report convergence (exact mode).
+    single_status
+        ``(B, 2)`` ``"ok"``, ``"at_limit"``, ``"step"`` or ``"failed"`` (exact mode; see
+        :mod:`kinresist.synergy.single_agent`); synergyfinder mode: ``"ok"``/``"failed"``.
+    single_reason
+        ``(B, 2)`` why a single-agent fit failed (``""`` otherwise).
+    loewe_undetermined
+        ``(B, n1, n2)`` True where the Loewe expectation depends on where a step-like
+        single agent changes between two tested doses (exact mode; value NaN).
     """
 
     mode: str
@@ -76,6 +87,9 @@ class StackScores:
     n_refit_failed: np.ndarray
     single_failed: np.ndarray
     single_unconverged: np.ndarray
+    single_status: np.ndarray
+    single_reason: np.ndarray
+    loewe_undetermined: np.ndarray
 
 
 def _check_methods(methods: Sequence[str]) -> tuple[str, ...]:
@@ -110,6 +124,9 @@ def _score_chunk(stack: BlockStack, mode: Mode, methods: tuple[str, ...]) -> Sta
     models = np.full((nb, 2), "LL.4", dtype=object)
     single_failed = np.zeros((nb, 2), dtype=bool)
     single_unconverged = np.zeros((nb, 2), dtype=bool)
+    single_status = np.full((nb, 2), "ok", dtype=object)
+    single_reason = np.full((nb, 2), "", dtype=object)
+    undetermined = np.zeros(obs.shape, dtype=bool)
     if "bliss" in methods:
         ref["bliss"] = bliss(obs)
     if "hsa" in methods:
@@ -127,12 +144,22 @@ def _score_chunk(stack: BlockStack, mode: Mode, methods: tuple[str, ...]) -> Sta
         )
         single_failed = np.column_stack([~singles.usable1, ~singles.usable2])
         single_unconverged = np.column_stack([~singles.converged1, ~singles.converged2])
+        single_status = np.column_stack([singles.fit1.status, singles.fit2.status])
+        single_reason = np.column_stack([singles.fit1.reason, singles.fit2.reason])
         if "zip" in methods:
             z = zip_exact(c1, c2, obs, singles)
             ref["zip"], zip_fit, n_failed = z.ref, z.fit, z.n_refit_failed
         if "loewe" in methods:
             y, unreachable = loewe_root(c1, c2, singles.curve1, singles.curve2)
             unreachable = unreachable & ~np.any(single_failed, axis=1)[:, None, None]
+            # a two-level step inside the tested range: below its gap the isobole term
+            # x/X(y) = x/s depends on the unknown step dose s -> not determined
+            below1 = singles.fit1.undetermined_below[:, None, None]
+            below2 = singles.fit2.undetermined_below[:, None, None]
+            combo = (c1[:, :, None] > 0) & (c2[:, None, :] > 0)
+            undetermined = combo & ((c1[:, :, None] <= below1) | (c2[:, None, :] <= below2))
+            y = np.where(undetermined, np.nan, y)
+            unreachable = unreachable & ~undetermined
             lo = obs.copy()
             lo[:, 1:, 1:] = y[:, 1:, 1:]
             ref["loewe"] = lo
@@ -142,6 +169,7 @@ def _score_chunk(stack: BlockStack, mode: Mode, methods: tuple[str, ...]) -> Sta
             p1[k], p2[k] = f1.params, f2.params
             models[k] = (f1.model, f2.model)
             single_failed[k] = (f1.failed, f2.failed)
+            single_status[k] = ("failed" if f1.failed else "ok", "failed" if f2.failed else "ok")
         if "zip" in methods:
             ref["zip"], zip_fit, n_failed = z.ref, z.fit, z.n_refit_failed
         if "loewe" in methods:
@@ -185,6 +213,9 @@ def _score_chunk(stack: BlockStack, mode: Mode, methods: tuple[str, ...]) -> Sta
         n_failed,
         single_failed,
         single_unconverged,
+        single_status,
+        single_reason,
+        undetermined,
     )
 
 
@@ -213,6 +244,9 @@ def _concat(parts: list[StackScores]) -> StackScores:
         cat(lambda p: p.n_refit_failed),
         cat(lambda p: p.single_failed),
         cat(lambda p: p.single_unconverged),
+        cat(lambda p: p.single_status),
+        cat(lambda p: p.single_reason),
+        cat(lambda p: p.loewe_undetermined),
     )
 
 
@@ -249,7 +283,11 @@ def score_stack(
 
 @dataclass(frozen=True, eq=False)
 class BlockScores:
-    """Scores of one block (views into the stack results)."""
+    """Scores of one block (views into the stack results).
+
+    ``flags``: block flags (see docs/synergy.md); ``cell_flags``: ``(n1, n2)`` tuples of
+    the flags that apply to each cell's ZIP/Loewe values (empty in monotherapy cells).
+    """
 
     block: Block
     mode: str
@@ -261,6 +299,8 @@ class BlockScores:
     single_agents: dict[str, dict[str, float | str]]
     n_refit_failed: int
     flags: tuple[str, ...] = field(default_factory=tuple)
+    loewe_undetermined: np.ndarray | None = None
+    cell_flags: tuple[tuple[tuple[str, ...], ...], ...] = field(default_factory=tuple)
 
 
 def score_blocks(
@@ -283,24 +323,51 @@ def score_blocks(
                 }
                 for m in meths
             }
-            flags = []
+            fit_flags = []  # apply to ZIP and Loewe of every combination cell
+            for d, name in ((0, blk.drug1), (1, blk.drug2)):
+                status = res.single_status[k, d]
+                if res.single_failed[k, d]:
+                    fit_flags.append(f"single_agent_fit_failed:{name}")
+                elif status in ("at_limit", "step"):
+                    fit_flags.append(f"single_agent_at_limit:{name}")
+                    if status == "step":
+                        fit_flags.append(f"single_agent_step_curve:{name}")
+            flags = list(fit_flags)
             if res.loewe_unreachable[k].any():
                 flags.append("loewe_unreachable")
+            if res.loewe_undetermined[k].any():
+                flags.append("loewe_undetermined_step")
             if res.n_refit_failed[k]:
                 flags.append(
                     "zip_refit_failed" if mode == "synergyfinder" else "zip_refit_not_converged"
                 )
-            for d, name in ((0, blk.drug1), (1, blk.drug2)):
-                if res.single_failed[k, d]:
-                    flags.append(f"single_agent_fit_failed:{name}")
+            uses_fits = [m for m in ("zip", "loewe") if m in meths]
+            n1b, n2b = blk.shape
+            cell_flags = tuple(
+                tuple(
+                    ()
+                    if i == 0 or j == 0
+                    else (
+                        *(fit_flags if uses_fits else ()),
+                        *(("loewe_unreachable",) if res.loewe_unreachable[k, i, j] else ()),
+                        *(("loewe_undetermined_step",) if res.loewe_undetermined[k, i, j] else ()),
+                    )
+                    for j in range(n2b)
+                )
+                for i in range(n1b)
+            )
             singles: dict[str, dict[str, float | str]] = {}
-            for name, par, model in (
-                (blk.drug1, res.single1[k], res.single_model[k, 0]),
-                (blk.drug2, res.single2[k], res.single_model[k, 1]),
+            for d, (name, par, model) in enumerate(
+                (
+                    (blk.drug1, res.single1[k], res.single_model[k, 0]),
+                    (blk.drug2, res.single2[k], res.single_model[k, 1]),
+                )
             ):
                 singles[name] = {
                     "model": str(model),
                     **dict(zip("bcde", map(float, par), strict=True)),
+                    "status": str(res.single_status[k, d]),
+                    "reason": str(res.single_reason[k, d]),
                 }
             out[bi] = BlockScores(
                 blk,
@@ -313,5 +380,7 @@ def score_blocks(
                 singles,
                 int(res.n_refit_failed[k]),
                 tuple(flags),
+                res.loewe_undetermined[k],
+                cell_flags,
             )
     return [o for o in out if o is not None]

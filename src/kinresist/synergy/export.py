@@ -14,7 +14,7 @@ from kinresist.synergy.engine import BlockScores
 
 __all__ = ["SCHEMA_VERSION", "scores_payload", "scores_table", "scores_tsv"]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: single_agents status/reason, cells[].flags
 KIND = "kinresist.synergy.scores"
 
 
@@ -39,6 +39,7 @@ def _block_dict(bs: BlockScores) -> dict[str, Any]:
                 cell["zip_fit"] = _f(bs.zip_fit[i, j])
             if "loewe" in methods:
                 cell["loewe_unreachable"] = bool(bs.loewe_unreachable[i, j])
+            cell["flags"] = list(bs.cell_flags[i][j]) if bs.cell_flags else []
             cells.append(cell)
     return {
         "block_id": b.block_id,
@@ -92,6 +93,7 @@ def scores_table(scores: Sequence[BlockScores]) -> pd.DataFrame:
                     "drug2": d["drug2"],
                     "conc_unit": d["conc_unit"],
                     **cell,
+                    "flags": ";".join(cell["flags"]),
                 }
             )
     return pd.DataFrame(rows)

@@ -98,7 +98,9 @@ def plot_single_agents(scores: BlockScores) -> Figure:
         grid = np.geomspace(conc[pos].min() / 3, conc[pos].max() * 3, 200)
         par = scores.single_agents.get(name, {})
         if par:
-            ax.plot(grid, _curve_values(par, grid), label=f"fit ({par.get('model', 'LL.4')})")
+            status = str(par.get("status", "ok"))
+            note = "" if status == "ok" else f", {status}"  # at_limit / step / failed
+            ax.plot(grid, _curve_values(par, grid), label=f"fit ({par.get('model', 'LL.4')}{note})")
         ax.axhline(float(resp[0]), ls=":", color="grey", label="dose 0")
         ax.set_xscale("log")
         ax.set_xlabel(f"{name} ({b.conc_unit})" if b.conc_unit else name)

@@ -23,31 +23,14 @@ Two fitters implement the same steps:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from kinresist.dose.engine import fit_batch
 from kinresist.synergy._drc import DrcFit, fit_drc
-from kinresist.synergy.reference import Curve
+from kinresist.synergy.single_agent import SingleFits, fit_single_agents
 
 __all__ = ["SingleFits", "ZipResult", "fit_single_agents", "zip_exact", "zip_synergyfinder"]
-
-
-@dataclass(frozen=True)
-class SingleFits:
-    """Fitted monotherapy curves of a stack: ``curve1``/``curve2`` (drc b, c, d, e per block).
-
-    ``usable1/2``: the curve is used (converged with finite parameters);
-    ``converged1/2``: the engine's convergence verdict.
-    """
-
-    curve1: Curve
-    curve2: Curve
-    converged1: np.ndarray
-    converged2: np.ndarray
-    usable1: np.ndarray
-    usable2: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -63,38 +46,6 @@ class ZipResult:
     ref: np.ndarray
     delta: np.ndarray
     n_refit_failed: np.ndarray
-
-
-def _curve(fit_params: np.ndarray, names: tuple[str, ...], ok: np.ndarray) -> Curve:
-    par = np.where(ok[:, None], fit_params, np.nan)  # unknown stays unknown
-    col = {n: par[:, i] for i, n in enumerate(names)}
-    return Curve(col["hill"], col["bottom"], col["top"], col["ec50"])
-
-
-def fit_single_agents(conc1: np.ndarray, conc2: np.ndarray, inhibition: np.ndarray) -> SingleFits:
-    """LL.4 least-squares fits of both drugs' monotherapy data for every block.
-
-    Only curves the engine reports as converged (with finite parameters) are used. A
-    curve it cannot fit (typically non-identifiable: every dose on a plateau, or a step)
-    gets NaN parameters, and ZIP and Loewe are undefined for that block (flag
-    ``single_agent_fit_failed``): ZIP's reference and the Loewe isobole both need the
-    whole curve, and an unconverged curve (e.g. a near-flat one far from the step the
-    data show) would give numbers that look valid but are not. Bliss and HSA need no fit.
-    """
-    with np.errstate(all="ignore"):  # the engine flags what it cannot fit; no float warnings
-        f1 = fit_batch(conc1, inhibition[:, :, 0], model="LL.4")
-        f2 = fit_batch(conc2, inhibition[:, 0, :], model="LL.4")
-
-    def usable(fit: Any, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        conv = np.asarray(fit.converged, bool)
-        finite = np.all(np.isfinite(fit.params), axis=1)
-        return conv, conv & finite
-
-    c1, u1 = usable(f1, inhibition[:, :, 0])
-    c2, u2 = usable(f2, inhibition[:, 0, :])
-    return SingleFits(
-        _curve(f1.params, f1.param_names, u1), _curve(f2.params, f2.param_names, u2), c1, c2, u1, u2
-    )
 
 
 def _refit(
