@@ -103,8 +103,8 @@ def test_counts_route_requires_normals_and_matching_targets():
 def sim_cnv(tmp_path_factory):
     """Simulated panel (ALK, MET, KIT, EGFR, ERBB2, KRAS slices): 4 normals, a tumour with
     MET CN 8 and ERBB2 CN 3 at tumour fraction 0.3 (molecule dosage), 400 molecules per site."""
-    from sharedpaths import shared_path
     from kinresist.ngs.simulate import SimParams, SlicePanel, simulate_sample
+    from sharedpaths import shared_path
 
     d = shared_path(*SLICES)
     panel = SlicePanel.load(d / "inca_hg19_regions.fa", d / "inca_hg19_regions.bed")
