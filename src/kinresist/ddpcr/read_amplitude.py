@@ -1,6 +1,6 @@
 """Readers for droplet amplitude exports (one CSV per well) and for plates (folder, zip, files).
 
-Layouts handled (see docs/formats/ddpcr.md):
+Layouts handled (see docs/formats.md):
 
 * QX100 / old QuantaSoft: ``Assay1 Amplitude,Assay2 Amplitude[,Cluster]`` (2nd column empty for
   simplex, rows may end with a trailing comma);

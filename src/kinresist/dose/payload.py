@@ -1,6 +1,6 @@
 """Versioned outputs of the dose-response commands: JSON payloads, tidy tables, HTML.
 
-Schema versions (documented in docs/formats/dose.md):
+Schema versions (documented in docs/formats.md):
 
 * ``kinresist.dose.fit`` 1.0 — ``fits[]``
 * ``kinresist.dose.compare`` 1.0 — ``groups``, ``ratio``, ``f_test``

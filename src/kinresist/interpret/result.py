@@ -1,6 +1,6 @@
 """Result values of an interpretation (frozen dataclasses with ``to_dict``).
 
-The JSON contract (docs/formats/interpretation.md) is produced by
+The JSON contract (docs/formats.md) is produced by
 :meth:`Interpretation.to_dict`; field names used by external checks are ``kb_version``,
 ``classification``, ``findings[].gene/alteration/match_level`` and
 ``drugs[].drug/call/evidence[].pmid|civic_eid``.

@@ -1,7 +1,7 @@
 """What the KB knows about one alteration, as a plain payload (``kinresist kb show``).
 
 :func:`describe` is pure: it returns a JSON-ready dict (schema ``kinresist.kb.show`` v1,
-documented in docs/formats/kb.md); :func:`render_text` turns it into rich tables.
+documented in docs/formats.md); :func:`render_text` turns it into rich tables.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Liquid-biopsy sequencing: UMI families, consensus, molecule counts, low-VAF calling.
 
-Research use only. Methods: ``docs/ngs.md``; output formats: ``docs/formats/ngs.md``.
+Research use only. Methods: ``docs/ngs.md``; output formats: ``docs/formats.md``.
 
 Public API (stable; other modules and the simulation suite call these)
 -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ Public API::
     from kinresist.synergy import read_blocks, score_blocks
     scores = score_blocks(read_blocks("plate.csv"), mode="exact")  # or "synergyfinder"
 
-See docs/synergy.md for the methods and docs/formats/synergy.md for the outputs.
+See docs/synergy.md for the methods and docs/formats.md for the outputs.
 """
 
 from kinresist.synergy.block import Block, BlockStack, stack_blocks

@@ -1,4 +1,4 @@
-"""Versioned JSON payload and tidy CSV of synergy scores (format: docs/formats/synergy.md)."""
+"""Versioned JSON payload and tidy CSV of synergy scores (format: docs/formats.md)."""
 
 from __future__ import annotations
 
