@@ -255,9 +255,6 @@ def _store(
     return {"db": db, "sample": sample, "findings": n}
 
 
-try:  # `ngs align` / `ngs cnv` from the CNV/alignment module, when present
-    from kinresist.ngs.cli_extra import register_extra  # type: ignore[import-not-found]
-except ImportError:
-    pass
-else:
-    register_extra(app)
+from kinresist.cli.ngs_extra import register_extra  # noqa: E402 - `ngs align` and `ngs cnv`
+
+register_extra(app)

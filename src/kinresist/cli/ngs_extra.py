@@ -1,6 +1,6 @@
 """``kinresist ngs align`` and ``kinresist ngs cnv``: registered on the ``ngs`` Typer app.
 
-The core NGS CLI (``kinresist.cli.ngs``) calls :func:`register_extra` on its app. Both
+``kinresist.cli.ngs`` calls :func:`register_extra` on its app. Both
 commands are thin adapters over :func:`kinresist.ngs.align.align_fastq` and
 :func:`kinresist.ngs.cnv_run.run_cnv`.
 """
