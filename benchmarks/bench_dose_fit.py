@@ -1,22 +1,25 @@
-"""Benchmark: kinresist's batch LL.4 engine vs a per-curve scipy ``curve_fit`` loop.
+"""Benchmark: kinresist's batch LL.4 engine (both backends) vs a per-curve scipy ``curve_fit`` loop.
 
 N seeded synthetic 9-point curves (spec §2 design: half-log doses 1e-3 ... 10, noise SD
 0.05, b ∈ [0.7, 3], c ∈ [0, 0.4], d = 1, log10 e ∈ [-2.5, 0.5]) are fitted
 
-* by :func:`kinresist.dose.engine.fit_batch` (all N, in chunks; optionally over
-  several worker processes), including SEs and flags, and
+* by :func:`kinresist.dose.engine.fit_batch` with ``backend="numba"`` (compiled, curves
+  in parallel over ``--threads`` threads) and ``backend="numpy"`` (the vectorised
+  reference), all N curves, including SEs and flags; and
 * by ``scipy.optimize.curve_fit(method="lm")`` with the analytic Jacobian (or, with
   ``--scipy-numeric-jac``, curve_fit's default finite differences), one curve at a
   time, on the first ``--scipy-n`` curves (same parameterisation: log e),
 
-in the same run. Prints curves/s of each, the ratio, and the largest relative RSS
-difference (engine − scipy)/scipy on curves both converge on (positive = engine
-worse).
+in the same run. Prints curves/s (wall clock) and curves per CPU-second of each, the
+ratios to the scipy loop, the largest relative RSS difference (engine − scipy)/scipy on
+curves both converge on (positive = engine worse), and the agreement of the two
+backends (RSS, parameters, convergence and flags). Numba's first-call compile time (or
+cache load) is measured separately and is not in the rates.
 
 Usage::
 
     python benchmarks/bench_dose_fit.py --n 100000 --scipy-n 2000
-    python benchmarks/bench_dose_fit.py --n 1000000 --workers 2 --scipy-n 2000
+    python benchmarks/bench_dose_fit.py --n 1000000 --scipy-n 2000 --backends numba
 """
 
 from __future__ import annotations
@@ -45,22 +48,29 @@ def make_curves(n: int, seed: int = 20240501) -> tuple[np.ndarray, np.ndarray]:
     return x, y + rng.normal(0.0, 0.05, x.shape)
 
 
-def _fit_chunk(args: tuple[np.ndarray, np.ndarray, bool]) -> tuple[np.ndarray, np.ndarray]:
-    x, y, multistart = args
-    f = fit_batch(x, y, model="LL.4", multistart=multistart)
-    return f.rss, f.converged
+def _fit_chunk(args: tuple[np.ndarray, np.ndarray, bool, str]) -> dict[str, np.ndarray]:
+    x, y, multistart, backend = args
+    f = fit_batch(x, y, model="LL.4", multistart=multistart, backend=backend)  # type: ignore[arg-type]
+    return {
+        "rss": f.rss,
+        "converged": f.converged,
+        "params": f.params,
+        "flag_bits": f.flag_bits,
+    }
 
 
 def engine(
-    x: np.ndarray, y: np.ndarray, *, workers: int, chunk: int, multistart: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    parts = [(x[i : i + chunk], y[i : i + chunk], multistart) for i in range(0, len(x), chunk)]
+    x: np.ndarray, y: np.ndarray, *, workers: int, chunk: int, multistart: bool, backend: str
+) -> dict[str, np.ndarray]:
+    parts = [
+        (x[i : i + chunk], y[i : i + chunk], multistart, backend) for i in range(0, len(x), chunk)
+    ]
     if workers <= 1:
         res = [_fit_chunk(p) for p in parts]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             res = list(pool.map(_fit_chunk, parts))
-    return np.concatenate([r[0] for r in res]), np.concatenate([r[1] for r in res])
+    return {k: np.concatenate([r[k] for r in res]) for k in res[0]}
 
 
 def _ll4(x: np.ndarray, b: float, c: float, d: float, le: float) -> np.ndarray:
@@ -102,6 +112,12 @@ def scipy_loop(
     return rss, ok
 
 
+def _timed(fn, *args, **kw):  # type: ignore[no-untyped-def]
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn(*args, **kw)
+    return out, time.perf_counter() - t0, time.process_time() - c0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000, help="curves for the engine")
@@ -109,9 +125,13 @@ def main() -> None:
         "--scipy-n", type=int, default=2_000, help="curves for the scipy loop (its first curves)"
     )
     ap.add_argument(
-        "--workers", type=int, default=1, help="engine worker processes (2 on the 2-core target)"
+        "--backends", default="numba,numpy", help="engine backends to run (comma-separated)"
     )
-    ap.add_argument("--chunk", type=int, default=50_000)
+    ap.add_argument("--threads", type=int, default=0, help="numba threads (0: all cores)")
+    ap.add_argument(
+        "--workers", type=int, default=1, help="engine worker processes (numpy backend on 2 cores)"
+    )
+    ap.add_argument("--chunk", type=int, default=200_000)
     ap.add_argument(
         "--multistart", action="store_true", help="engine: also run 3 alternative starts per curve"
     )
@@ -121,41 +141,78 @@ def main() -> None:
         help="scipy: finite-difference Jacobian (curve_fit's default) instead of the analytic one",
     )
     args = ap.parse_args()
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     x, y = make_curves(args.n)
-    fit_batch(x[:100], y[:100])  # warm-up (imports, caches)
-    t0, c0 = time.perf_counter(), time.process_time()
-    rss_e, conv_e = engine(x, y, workers=args.workers, chunk=args.chunk, multistart=args.multistart)
-    t_engine, cpu_engine = time.perf_counter() - t0, time.process_time() - c0
-    m = min(args.scipy_n, args.n)
-    t0, c0 = time.perf_counter(), time.process_time()
-    rss_s, conv_s = scipy_loop(x[:m], y[:m], analytic_jac=not args.scipy_numeric_jac)
-    t_scipy, cpu_scipy = time.perf_counter() - t0, time.process_time() - c0
-    e_rate = args.n / t_engine
-    s_rate = m / t_scipy
-    both = conv_e[:m] & conv_s
-    rel = (rss_e[:m][both] - rss_s[both]) / rss_s[both]
-    print(
-        f"machine: {os.cpu_count()} CPUs; engine workers {args.workers}; multistart {args.multistart}"
-    )
-    print(
-        f"engine: {args.n} curves in {t_engine:.2f} s = {e_rate:,.0f} curves/s (converged {conv_e.mean():.4f})"
-    )
-    print(
-        f"scipy curve_fit loop ({'numeric' if args.scipy_numeric_jac else 'analytic'} Jacobian): {m} curves in {t_scipy:.2f} s = {s_rate:,.0f} curves/s (converged {conv_s.mean():.4f})"
-    )
-    print(f"ratio engine/scipy: {e_rate / s_rate:.1f}x (wall clock)")
-    if args.workers <= 1:
-        # CPU time of this process: less sensitive to other load on a shared machine
-        ce, cs = args.n / cpu_engine, m / cpu_scipy
+    if "numba" in backends:
+        import numba
+
+        if args.threads:
+            numba.set_num_threads(args.threads)
+        _, t_compile, _ = _timed(fit_batch, x[:10], y[:10], backend="numba")
         print(
-            f"CPU-time rates: engine {ce:,.0f} curves/CPU-s, scipy {cs:,.0f} curves/CPU-s, ratio {ce / cs:.1f}x"
+            f"numba: first call (compile, or load from the on-disk cache) {t_compile:.2f} s; "
+            f"{numba.get_num_threads()} threads"
         )
-    print(
-        f"relative RSS difference (engine - scipy)/scipy on {both.sum()} curves both converge on: "
-        f"max {rel.max():.3e}, min {rel.min():.3e}; engine lower by > 1e-6 on {(rel < -1e-6).sum()}, "
-        f"higher by > 1e-6 on {(rel > 1e-6).sum()}"
+    fit_batch(x[:100], y[:100], backend="numpy")  # warm-up (imports, caches)
+    runs = {}
+    for be in backends:
+        runs[be] = _timed(
+            engine,
+            x,
+            y,
+            workers=args.workers,
+            chunk=args.chunk,
+            multistart=args.multistart,
+            backend=be,
+        )
+    m = min(args.scipy_n, args.n)
+    (rss_s, conv_s), t_scipy, cpu_scipy = _timed(
+        scipy_loop, x[:m], y[:m], analytic_jac=not args.scipy_numeric_jac
     )
-    print(f"projected 1,000,000 curves at this rate: {1e6 / e_rate:.1f} s")
+    s_rate, s_cpu = m / t_scipy, m / cpu_scipy
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
+        f"engine workers {args.workers}; multistart {args.multistart}"
+    )
+    jac = "numeric" if args.scipy_numeric_jac else "analytic"
+    print(
+        f"scipy curve_fit loop ({jac} Jacobian): {m} curves in {t_scipy:.2f} s = "
+        f"{s_rate:,.0f} curves/s, {s_cpu:,.0f} curves/CPU-s (converged {conv_s.mean():.4f})"
+    )
+    for be, (res, t_e, cpu_e) in runs.items():
+        e_rate = args.n / t_e
+        both = res["converged"][:m] & conv_s
+        rel = (res["rss"][:m][both] - rss_s[both]) / rss_s[both]
+        if args.workers <= 1:  # CPU time of this process (all its threads)
+            e_cpu = args.n / cpu_e
+            cpu_txt = f"{e_cpu:,.0f} curves/CPU-s"
+            ratio_cpu = f", {e_cpu / s_cpu:.1f}x CPU"
+        else:  # worker processes' CPU time is not counted by process_time()
+            cpu_txt, ratio_cpu = "CPU rate n/a (worker processes)", ""
+        print(
+            f"engine [{be}]: {args.n} curves in {t_e:.2f} s = {e_rate:,.0f} curves/s, "
+            f"{cpu_txt} (converged {res['converged'].mean():.4f}); "
+            f"ratio to scipy {e_rate / s_rate:.1f}x wall{ratio_cpu}"
+        )
+        print(
+            f"  RSS (engine - scipy)/scipy on {both.sum()} curves both converge on: "
+            f"max {rel.max():.3e}, min {rel.min():.3e}; max |rel| {np.abs(rel).max():.3e}; "
+            f"engine lower by > 1e-6 on {(rel < -1e-6).sum()}, higher by > 1e-6 on "
+            f"{(rel > 1e-6).sum()}"
+        )
+        print(f"  1,000,000 curves at this rate: {1e6 / e_rate:.1f} s")
+    if "numba" in runs and "numpy" in runs:
+        a, b = runs["numpy"][0], runs["numba"][0]
+        both = a["converged"] & b["converged"]
+        rr = np.abs(a["rss"][both] - b["rss"][both]) / a["rss"][both]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pr = np.abs(a["params"][both] - b["params"][both]) / np.abs(a["params"][both])
+        print(
+            f"backends numba vs numpy: converged differs on {(a['converged'] != b['converged']).sum()}, "
+            f"flags differ on {(a['flag_bits'] != b['flag_bits']).sum()} of {args.n}; on {both.sum()} "
+            f"curves both converge on: max relative RSS difference {rr.max():.2e}, parameters "
+            f"{np.nanmax(pr):.2e} (> 1e-8 on {(np.nanmax(pr, axis=1) > 1e-8).sum()} curves)"
+        )
 
 
 if __name__ == "__main__":

@@ -49,6 +49,10 @@ class BatchFit:
         Flags as a bitmask (:data:`FLAG_BITS`) and as tuples of names per curve.
     se_method
         ``"jtj"`` or ``"hessian"``.
+    dose_min, dose_max
+        Lowest positive and highest observed dose of each curve.
+    backend
+        Engine backend that produced the fit (``"numpy"`` or ``"numba"``).
     """
 
     model: str
@@ -67,6 +71,7 @@ class BatchFit:
     se_method: str
     dose_min: np.ndarray
     dose_max: np.ndarray
+    backend: str = "numpy"
 
     @property
     def n_curves(self) -> int:
@@ -139,6 +144,7 @@ class BatchFit:
             self.se_method,
             self.dose_min[rows],
             self.dose_max[rows],
+            self.backend,
         )
 
 

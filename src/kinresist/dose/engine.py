@@ -16,6 +16,13 @@ beyond the tested range; a slope so steep the curve is a step between two adjace
 doses) stop the curve with the flags ``not_converged`` + ``parameter_at_limit``.
 The result is deterministic (no random restarts).
 
+Backends (``backend=``): ``"numpy"`` is the vectorised reference implementation
+described above; ``"numba"`` runs the same algorithm compiled, one curve per loop
+iteration and curves in parallel over the CPU cores (:mod:`kinresist.dose.nb_fit`);
+``"auto"`` (default) uses numba when it is importable and the problem is supported
+(the named log-dose models; see :mod:`kinresist.dose.fastpath`). Both reach the same
+optimum, with identical convergence status and flags (tests/dose/test_dose_backends.py).
+
 Uncertainty (spec §3): ``se="jtj"`` (default) uses V = s²·(JᵀWJ)⁻¹ (NIST, Prism,
 scipy ``curve_fit``); ``se="hessian"`` uses V = 2·s²·H⁻¹ with H the Hessian of the
 RSS in the natural parameters (drc ``vcov``). The second derivatives are central
@@ -42,6 +49,7 @@ from scipy import stats
 
 from kinresist.dose.batchfit import FLAG_BITS, BatchFit, param_dict
 from kinresist.dose.covariance import covariance
+from kinresist.dose.fastpath import Backend, fit_core_numba, resolve_backend
 from kinresist.dose.lm import MAX_ITER, Problem, levenberg_marquardt
 from kinresist.dose.models import DoseArray, Model, ModelSpec, get_model
 from kinresist.errors import InputError
@@ -75,6 +83,7 @@ def fit_batch(
     start: Mapping[str, float | np.ndarray] | None = None,
     max_iter: int = MAX_ITER,
     chunk_size: int = _CHUNK,
+    backend: Backend = "auto",
 ) -> BatchFit:
     """Fit one model to many curves at once.
 
@@ -106,6 +115,12 @@ def fit_batch(
         LM iteration limit per start.
     chunk_size
         Curves processed per chunk (memory bound for very large batches).
+    backend
+        ``"numpy"`` (reference implementation), ``"numba"`` (the same algorithm
+        compiled, curves in parallel; same optimum, flags and convergence) or
+        ``"auto"`` (default: numba when importable and the problem is supported; see
+        :mod:`kinresist.dose.fastpath`). Problems the compiled path does not cover
+        (user-declared models, ``start``, every parameter fixed) run on NumPy.
 
     Returns
     -------
@@ -129,12 +144,13 @@ def fit_batch(
     ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(w) & (w > 0)
     if mask is not None:
         ok &= np.broadcast_to(np.asarray(mask, dtype=bool).reshape(-1, y.shape[1]), y.shape)
-    if np.any(x[ok] < 0):
+    if np.any((x < 0) & ok):
         msg = "doses must be >= 0 (log-transformed doses? back-transform them: 10**dose)"
         raise InputError(msg)
-    w = np.where(ok, w, 0.0)
-    x = np.where(ok, x, 1.0)
-    y = np.where(ok, y, 0.0)
+    if not ok.all():  # missing points: weight 0, neutral dose and response
+        w = np.where(ok, w, 0.0)
+        x = np.where(ok, x, 1.0)
+        y = np.where(ok, y, 0.0)
 
     all_fixed: dict[str, np.ndarray] = {}
     for name, val in {**spec.fixed, **(fixed or {})}.items():
@@ -143,6 +159,7 @@ def fit_batch(
             raise InputError(msg)
         all_fixed[name] = np.broadcast_to(np.asarray(val, dtype=float), (n,)).reshape(n, 1).copy()
     free = [p for p in fam.param_names if p not in all_fixed]
+    used = resolve_backend(backend, spec, free, start, n_curves=n)
 
     parts = [
         _fit_chunk(
@@ -156,10 +173,15 @@ def fit_batch(
             multistart,
             start,
             max_iter,
+            used,
         )
         for s in (slice(i, min(i + chunk_size, n)) for i in range(0, max(n, 1), chunk_size))
     ]
-    cat = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    cat = (
+        parts[0]
+        if len(parts) == 1
+        else {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    )
     return BatchFit(
         model=spec.name,
         spec=spec,
@@ -177,6 +199,7 @@ def fit_batch(
         se_method=se,
         dose_min=cat["dose_min"],
         dose_max=cat["dose_max"],
+        backend=used,
     )
 
 
@@ -191,14 +214,41 @@ def _fit_chunk(
     multistart: bool,
     user_start: Mapping[str, float | np.ndarray] | None,
     max_iter: int,
+    backend: str,
 ) -> dict[str, np.ndarray]:
+    k = len(free)
+    n_obs = (w > 0).sum(axis=1)
+    enough = n_obs >= max(k, 1)
+    df = np.maximum(n_obs - k, 0).astype(np.int64)
+    if backend == "numba":
+        core = fit_core_numba(spec, free, fixed, x, y, w, se, multistart, max_iter)
+    else:
+        core = _core_numpy(
+            spec, free, fixed, x, y, w, se, multistart, user_start, max_iter, enough, df
+        )
+    params, rss, converged, n_iter, at_limit, cov_free, ill = core
+    return _finish(spec, free, x, y, w, params, rss, converged, n_iter, at_limit, cov_free, ill)
+
+
+def _core_numpy(
+    spec: ModelSpec,
+    free: list[str],
+    fixed: dict[str, np.ndarray],
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    se: str,
+    multistart: bool,
+    user_start: Mapping[str, float | np.ndarray] | None,
+    max_iter: int,
+    enough: np.ndarray,
+    df: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Reference (NumPy) core: starts, LM, start selection and covariance."""
     fam = spec.family
     n = y.shape[0]
     k = len(free)
     names = fam.param_names
-    obs = w > 0
-    n_obs = obs.sum(axis=1)
-    enough = n_obs >= max(k, 1)
     sw = np.sqrt(w)
     prob = Problem(fam, free, fixed)
     xd = DoseArray(x)
@@ -276,17 +326,46 @@ def _fit_chunk(
 
     pnat = prob.natural(np.nan_to_num(theta, nan=1.0), None)
     params = np.column_stack([pnat[nm][:, 0] for nm in names])
-    params[~enough] = np.nan
-    df = np.maximum(n_obs - k, 0).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = np.where(df > 0, rss / np.maximum(df, 1), np.nan)
     cov_free, ill = (
         covariance(prob, xd, y, w, pnat, s2, se) if k else (np.zeros((n, 0, 0)), np.zeros(n, bool))
     )
+    return params, rss, converged, n_iter, at_limit, cov_free, ill
+
+
+def _finish(
+    spec: ModelSpec,
+    free: list[str],
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    params: np.ndarray,
+    rss: np.ndarray,
+    converged: np.ndarray,
+    n_iter: np.ndarray,
+    at_limit: np.ndarray,
+    cov_free: np.ndarray,
+    ill: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Shared by both backends: covariance layout, SEs and the flags."""
+    fam = spec.family
+    n = y.shape[0]
+    k = len(free)
+    names = fam.param_names
+    obs = w > 0
+    n_obs = obs.sum(axis=1)
+    enough = n_obs >= max(k, 1)
+    df = np.maximum(n_obs - k, 0).astype(np.int64)
+    params[~enough] = np.nan
+    pnat = {nm: params[:, i : i + 1] for i, nm in enumerate(names)}
     fidx = [names.index(f) for f in free]
-    cov = np.full((n, len(names), len(names)), np.nan)
-    fi_arr = np.asarray(fidx, dtype=np.intp)
-    cov[np.ix_(np.arange(n), fi_arr, fi_arr)] = cov_free
+    if fidx == list(range(len(names))):
+        cov = cov_free
+    else:
+        cov = np.full((n, len(names), len(names)), np.nan)
+        fi_arr = np.asarray(fidx, dtype=np.intp)
+        cov[np.ix_(np.arange(n), fi_arr, fi_arr)] = cov_free
     with np.errstate(invalid="ignore"):
         se_arr = np.sqrt(np.einsum("nii->ni", cov))
 
@@ -301,7 +380,8 @@ def _fit_chunk(
         # (t·SE(e) >= e), i.e. the data do not bound the EC50 away from zero
         with np.errstate(invalid="ignore", divide="ignore"):
             rel = se_arr[:, names.index("ec50")] / params[:, names.index("ec50")]
-            tq = stats.t.ppf(0.975, np.maximum(df, 1))
+            udf, inv = np.unique(np.maximum(df, 1), return_inverse=True)
+            tq = stats.t.ppf(0.975, udf)[inv.reshape(-1)]
         nonid |= rel * tq >= 1.0
     bits |= np.where(enough & nonid, FLAG_BITS["non_identifiable"], 0)
     bits |= np.where(df <= 0, FLAG_BITS["no_residual_df"], 0)
@@ -310,7 +390,8 @@ def _fit_chunk(
     dmax = np.max(np.where(obs, x, -np.inf), axis=1)
     if "ec50" in names:
         try:
-            ed50 = fam.ed_relative(pnat, 50.0)[:, 0]
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                ed50 = fam.ed_relative(pnat, 50.0)[:, 0]
         except NotImplementedError:
             ed50 = pnat["ec50"][:, 0]
         with np.errstate(invalid="ignore"):
