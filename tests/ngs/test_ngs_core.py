@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pysam
 import pytest
 from scipy import stats
@@ -21,9 +22,12 @@ from kinresist.ngs import (
     default_hotspots,
     group_umis,
 )
-from kinresist.ngs.background import fit_site_background
+from kinresist.ngs.background import PanelOfNormals, fit_site_background
+from kinresist.ngs.calling import hotspot_threshold
 from kinresist.ngs.consensus import combine_duplex, consensus_by_key, phred_combine
 from kinresist.ngs.lod import critical_count, site_lod, wilson
+from kinresist.ngs.pileup import MoleculeCounts
+from kinresist.ngs.regions import Region
 from kinresist.ngs.synthbam import SyntheticSpec, write_synthetic_bam
 
 # ---------------------------------------------------------------- grouping
@@ -185,6 +189,160 @@ def test_background_shrinks_sparse_sites_to_prior() -> None:
     mean = a[0] / (a[0] + b[0])
     assert 0 < mean < 1e-3
     assert mean == pytest.approx(0.642 / (600 + 642), rel=1e-9)
+
+
+def test_background_posterior_concentration_without_overdispersion() -> None:
+    """No over-dispersion between normals: the predictive Beta is the conjugate posterior.
+
+    Reference: Beta-binomial conjugacy, ``Beta(a0 + K, b0 + N - K)`` (closed form; exact to
+    1e-9). Default prior: shape ``a0 = 0.5423`` (UMIErrorCorrect's) at the class mean,
+    ``b0 = a0 (1 - m) / m``. Before the fix the concentration fell back to the prior's 642,
+    which at a class mean of 3e-5 made the background ~40x wider than the data allow.
+    """
+    k = np.array([[1, 0, 1, 0, 0, 1]])
+    n = np.full((1, 6), 5000)
+    a, b = fit_site_background(k, n, prior_mean=np.array([1e-3]), prior_conc=642.0)
+    assert a[0] + b[0] == pytest.approx(642 + 30_000, rel=1e-9)
+    assert a[0] == pytest.approx(0.642 + 3, rel=1e-9)
+    m = 3e-5
+    a, b = fit_site_background(k, n, prior_mean=np.array([m]))
+    a0 = 0.5423
+    assert a[0] == pytest.approx(a0 + 3, rel=1e-9)
+    assert b[0] == pytest.approx(a0 * (1 - m) / m + 30_000 - 3, rel=1e-9)
+
+
+def test_background_overdispersion_widens_predictive() -> None:
+    """Counts concentrated in one normal (dispersion test p < 0.05): variance adds up.
+
+    Reference: predictive variance = posterior variance of the site rate + the between-normal
+    (method-of-moments) variance, ``1/(c + 1) = 1/(c_post + 1) + rho`` (exact to 1e-9).
+    """
+    k = np.array([[0.0, 0, 6, 0, 0, 0]])
+    n = np.full((1, 6), 5000.0)
+    a, b = fit_site_background(k, n, prior_mean=np.array([1e-4]), prior_conc=642.0)
+    a_post, b_post = 0.0642 + 6, 641.9358 + 30_000 - 6
+    mu = a_post / (a_post + b_post)
+    x = k[0] / n[0]
+    rho = (np.var(x, ddof=1) - mu * (1 - mu) / 5000) / (mu * (1 - mu) * (1 - 1 / 5000))
+    conc = 1 / (1 / (a_post + b_post + 1) + rho) - 1
+    assert stats.chi2.sf(((k[0] - 1) ** 2 / (1 - 1 / 5000)).sum(), 5) < 0.05
+    assert a[0] + b[0] == pytest.approx(conc, rel=1e-9)
+    assert a[0] / (a[0] + b[0]) == pytest.approx(mu, rel=1e-9)
+    assert a[0] + b[0] < 0.1 * (a_post + b_post)
+
+
+def test_hotspot_threshold_is_bonferroni() -> None:
+    """Hotspot tier: QUAL >= 20 + 10 log10(m) over m hotspot alleles, capped at the genome-wide 60.
+
+    Reference: Bonferroni (family-wise level 1 % per sample over the panel's hotspot alleles).
+    """
+    p = CallParams()
+    assert hotspot_threshold(p, 108) == pytest.approx(20 + 10 * math.log10(108), abs=1e-12)
+    assert hotspot_threshold(p, 9) == pytest.approx(29.542425094393248, abs=1e-12)
+    assert hotspot_threshold(p, 1) == 20.0
+    assert hotspot_threshold(p, 10**6) == 60.0
+    assert hotspot_threshold(CallParams(hotspot_bonferroni=False), 108) == 20.0
+
+
+def test_two_molecule_hotspot_call_needs_multiplicity_corrected_qual(
+    shared: Callable[..., Path],
+) -> None:
+    """ALK F1174V (chr2:29443697 A>C) with 2/4,487 alt molecules: the simulation suite's FP.
+
+    On the suite's three real slices (ALK exon 23, EGFR exon 20, KRAS exon 2: 36 hotspot bases,
+    108 alleles) with a quiet background
+    (6 normals x 4,500 molecules, no alt; class rate 2.5e-6) QUAL is 38.63: it passed the
+    uncorrected hotspot tier (20) and fails the Bonferroni tier (20 + 10 log10 108 = 40.33).
+    Reference: the suite's false positive (docs/ngs-simulation.md before the fix; QUAL 38.2 there
+    with the suite's own panel of normals) and the closed-form beta-binomial tail (scipy
+    ``betabinom.sf``; exact to 1e-9, and 38.63 to 0.01).
+    """
+    d = shared("ngs-data", "anacore-sardine-inca-amplicons-hg19")
+    fa = d / "inca_hg19_regions.fa"
+    contig = "chr2_29443539_29443787"
+    contigs = [contig, "chr7_55248957_55249271", "chr12_25398173_25398392"]  # the suite's slices
+    with pysam.FastaFile(str(fa)) as fasta:
+        seqs = {c: fasta.fetch(c).upper() for c in contigs}
+    col = {"A": 0, "C": 1, "G": 2, "T": 3}
+    chrom = np.concatenate([np.full(len(seqs[c]), c) for c in contigs])
+    pos = np.concatenate([np.arange(1, len(seqs[c]) + 1) for c in contigs])
+    ref = np.array(list("".join(seqs[c] for c in contigs)))
+    counts = np.zeros((len(ref), 4), dtype=np.int64)
+    counts[np.arange(len(ref)), [col[x] for x in ref]] = 4487
+    i174 = 29443697 - 29443538 - 1  # 0-based index of ALK F1174 c.3520 (contig pos 159)
+    assert ref[i174] == "A"
+    counts[i174] = [4485, 2, 0, 0]
+    half = counts // 2
+    mc = MoleculeCounts(chrom=chrom, pos=pos, ref=ref,
+                        counts=counts, fwd=half, rev=counts - half, duplex=np.zeros_like(counts),
+                        famsize=counts * 6, raw=counts * 6,
+                        indels=pd.DataFrame(columns=["chrom", "pos", "ref", "alt", "alt_molecules", "fwd", "rev",
+                                                     "duplex", "famsize", "depth_molecules"]),
+                        family_sizes=np.full(10, 6))  # fmt: skip
+    a, b = fit_site_background(
+        np.zeros((1, 6)), np.full((1, 6), 4500), prior_mean=np.array([2.5e-6])
+    )
+    pon = PanelOfNormals(pd.DataFrame({"chrom": [contig], "pos": [159], "ref": ["A"], "alt": ["C"],
+                                       "alpha": a, "beta": b, "mean": a / (a + b), "n_normals": [6],
+                                       "alt_molecules": [0], "depth_molecules": [27_000]}))  # fmt: skip
+    regions = [Region(c, 0, len(seqs[c]), c) for c in contigs]
+    cs = call_variants(
+        "unused.bam", regions=regions, reference=fa, pon=pon, counts=mc, genome="GRCh37"
+    )
+    assert cs.parameters["n_hotspot_alleles"] == 108
+    assert cs.parameters["hotspot_qual_threshold"] == pytest.approx(40.334, abs=1e-3)
+    row = cs.calls[(cs.calls["pos"] == 159) & (cs.calls["alt"] == "C")].iloc[0]
+    assert (row["gene"], row["alteration"], row["hotspot"]) == ("ALK", "F1174V", True)
+    p = stats.betabinom.sf(1, 4487, a[0], b[0])
+    assert row["qual"] == pytest.approx(-10 * math.log10(p), abs=1e-9)
+    assert 20 < row["qual"] < 40.334
+    assert row["qual"] == pytest.approx(38.63, abs=0.01)
+    assert row["filter"] == "low_qual"
+    assert cs.passed().empty
+    uncorrected = call_variants("unused.bam", regions=regions, reference=fa, pon=pon, counts=mc,
+                                genome="GRCh37", params=CallParams(hotspot_bonferroni=False))  # fmt: skip
+    assert uncorrected.passed()["pos"].tolist() == [159]
+
+
+def test_betabinom_upper_tail_deep() -> None:
+    """``P(X >= k)`` far below SciPy's ``1 - cdf`` precision (which returns 0 there).
+
+    Reference: closed form at k = D, ``P(X = D) = B(D + a, b) / B(a, b)`` (betaln, rel. 1e-9);
+    and SciPy's ``betabinom.sf`` where it is accurate (p > 1e-10, rel. 1e-12).
+    """
+    from scipy.special import betaln
+
+    from kinresist.ngs.lod import betabinom_upper_tail
+
+    d, a, b = 300, 0.5, 1000.0
+    expected = math.exp(betaln(d + a, b) - betaln(a, b))
+    assert expected < 1e-200
+    got = betabinom_upper_tail(np.array([d]), np.array([d]), np.array([a]), np.array([b]))
+    assert got[0] == pytest.approx(expected, rel=1e-9)
+    k = np.array([1, 2, 6])
+    got = betabinom_upper_tail(k, np.array([4487, 4487, 277]), np.array([0.54, 0.54, 0.5423]),
+                               np.array([2e5, 2e5, 641.54]))  # fmt: skip
+    ref = stats.betabinom.sf(k - 1, [4487, 4487, 277], [0.54, 0.54, 0.5423], [2e5, 2e5, 641.54])
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+
+
+def test_cpg_context_classes() -> None:
+    """C of CpG and G of CpG are flagged; a C before A or a G after T is not; gaps break context."""
+    from kinresist.ngs.background import cpg_sites
+
+    chrom = ["c1"] * 6 + ["c2"] * 2
+    pos = [1, 2, 3, 4, 5, 6, 10, 12]
+    ref = ["A", "C", "G", "T", "G", "C", "C", "G"]
+    assert cpg_sites(chrom, pos, ref).tolist() == [
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
 
 
 # ---------------------------------------------------------------- hotspots

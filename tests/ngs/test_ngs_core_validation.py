@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import gzip
+import math
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -93,6 +94,10 @@ def test_simsen_pik3ca_h1047r(simsen: tuple[Path, Path, Path]) -> None:
         6,
         277,
     )  # identical to umierrorcorrect
+    # hotspot tier, Bonferroni over the target's hotspot alleles (H1047: 3 bases x 3 alts)
+    assert cs.parameters["n_hotspot_alleles"] == 9
+    assert cs.parameters["hotspot_qual_threshold"] == pytest.approx(20 + 10 * math.log10(9))
+    assert row["qual"] == pytest.approx(36.6, abs=0.05)  # -10 log10 P(X >= 6 | 277, default Beta)
     amplicon = bam.parent / "amplicon.bed"
     amplicon.write_text("chr3_178951772_178952568\t263\t348\tPIK3CA\n")
     wide = call_variants(bam, regions=amplicon, reference=ref)

@@ -1,16 +1,25 @@
 """Per-site, per-substitution background error model from normal samples (panel of normals).
 
-For every panel position and alternative base the molecule-level error fractions of the
-normals are summarised by a beta distribution (the background of the beta-binomial test):
+For every panel position and alternative base the molecule-level error counts of the normals
+give the predictive distribution of a new sample's error rate there, a beta distribution
+(the background of the beta-binomial test). Hierarchical model: the site's rate
+``r ~ Beta(a0, b0)`` across the sites of its substitution class, normals' counts
+``k_j | r ~ Binom(n_j, r)``:
 
-* mean: posterior mean ``(sum k + a0) / (sum n + a0 + b0)`` under a prior ``Beta(a0, b0)``
-  whose mean is the pooled rate of the same substitution class (e.g. C>T) over all sites and
-  normals, and whose concentration ``a0 + b0`` is that of UMIErrorCorrect's default
-  background (``a = 0.5423, b = 641.54``; Osterlund et al. 2022) - this shrinks sites with
-  few normals or all-zero counts towards their class rate;
-* concentration: method of moments on the normals' fractions (intra-class correlation
-  ``rho = (s^2 - mu(1-mu)/n) / (mu(1-mu)(1 - 1/n))``, ``a + b = 1/rho - 1``) when >= 3 normals
-  show over-dispersion, else the prior concentration.
+* prior: mean ``m`` = the pooled rate of the class over all sites and normals, classes being
+  the 12 substitutions with C>N at CpG and G>N at CpG apart (spec: pool by context);
+  shape ``a0 = 0.5423`` (UMIErrorCorrect's ``Beta(0.5423, 641.54)``, Osterlund et al. 2022:
+  a relative spread, CV = 1.36) and ``b0 = a0 (1 - m) / m``, i.e. UMIErrorCorrect's spread
+  carried to the class mean (its concentration 642 belongs to its mean 8.45e-4: at a consensus
+  class rate of 1e-6 it would mean CV = 39);
+* posterior (``K = sum k``, ``N = sum n``): ``Beta(a0 + K, b0 + N - K)``, mean
+  ``(K + a0) / (N + a0 + b0)``, concentration ``a0 + b0 + N`` - the exact conjugate
+  predictive when normals do not differ beyond binomial noise;
+* between-normal over-dispersion: when >= 3 normals have depth, ``K > 0`` and a dispersion
+  test (``X^2 = sum (k_j - n_j p)^2 / (n_j p (1 - p))`` against chi^2 with m - 1 d.f.) gives
+  p < 0.05, the method-of-moments intra-class correlation
+  ``rho = (s^2 - mu(1-mu)/n) / (mu(1-mu)(1 - 1/n))`` is added to the posterior variance:
+  ``1 / (c + 1) = 1 / (a0 + b0 + N + 1) + rho``.
 
 Without normals the default background is UMIErrorCorrect's ``Beta(0.5423, 641.54)``
 (mean 8.45e-4), which is conservative for consensus molecules.
@@ -24,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from kinresist.errors import InputError
 from kinresist.ngs.consensus import ConsensusParams
@@ -37,11 +47,14 @@ __all__ = [
     "PON_COLUMNS",
     "PanelOfNormals",
     "build_panel_of_normals",
+    "cpg_sites",
     "fit_site_background",
 ]
 
 DEFAULT_ALPHA = 0.5423
 DEFAULT_BETA = 641.54
+PRIOR_SHAPE = DEFAULT_ALPHA
+OVERDISPERSION_P = 0.05
 PON_COLUMNS = [
     "chrom",
     "pos",
@@ -113,31 +126,82 @@ class PanelOfNormals:
             raise InputError(str(exc.args[0]), path=path) from None
 
 
+def cpg_sites(
+    chrom: Sequence[str] | np.ndarray,
+    pos: Sequence[int] | np.ndarray,
+    ref: Sequence[str] | np.ndarray,
+) -> np.ndarray:
+    """Whether each panel base is the C or the G of a CpG (neighbours read from the panel itself)."""
+    base = {(str(c), int(p)): str(r).upper() for c, p, r in zip(chrom, pos, ref, strict=True)}
+    out = np.zeros(len(pos), dtype=bool)
+    for i, (c, p, r) in enumerate(zip(chrom, pos, ref, strict=True)):
+        r = str(r).upper()
+        if r == "C":
+            out[i] = base.get((str(c), int(p) + 1)) == "G"
+        elif r == "G":
+            out[i] = base.get((str(c), int(p) - 1)) == "C"
+    return out
+
+
 def fit_site_background(
     k: np.ndarray,
     n: np.ndarray,
     prior_mean: np.ndarray,
-    prior_conc: float = DEFAULT_ALPHA + DEFAULT_BETA,
+    prior_conc: float | np.ndarray | None = None,
+    *,
+    overdispersion_p: float = OVERDISPERSION_P,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Beta parameters per site from per-normal alt counts ``k`` and depths ``n`` (sites x normals).
 
-    See the module docstring for the estimator. Returns ``(alpha, beta)``.
+    Parameters
+    ----------
+    k, n
+        Alt molecules and molecule depths, shape (sites, normals).
+    prior_mean
+        Prior mean per site (the pooled rate of the site's substitution class).
+    prior_conc
+        Prior concentration ``a0 + b0``; ``None`` (default): ``PRIOR_SHAPE / prior_mean``, i.e.
+        the prior keeps UMIErrorCorrect's relative spread (shape ``a0 = 0.5423``) at the class mean.
+    overdispersion_p
+        Level of the dispersion test that gates the method-of-moments between-normal term.
+
+    Returns
+    -------
+    (alpha, beta)
+        Parameters of the predictive Beta of a new sample's error rate at each site (module
+        docstring): posterior ``Beta(a0 + K, b0 + N - K)``, widened by between-normal
+        over-dispersion when the dispersion test detects it.
     """
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
-    a0 = prior_mean * prior_conc
-    b0 = (1 - prior_mean) * prior_conc
-    mu = (k.sum(axis=1) + a0) / (n.sum(axis=1) + a0 + b0)
-    conc = np.full(len(mu), float(prior_conc))
+    prior_mean = np.broadcast_to(np.asarray(prior_mean, dtype=float), (k.shape[0],))
+    conc0 = PRIOR_SHAPE / prior_mean if prior_conc is None else np.asarray(prior_conc, dtype=float)
+    a0 = prior_mean * conc0
+    b0 = (1 - prior_mean) * conc0
+    big_k, big_n = k.sum(axis=1), n.sum(axis=1)
+    a_post = a0 + big_k
+    b_post = b0 + big_n - big_k
+    conc_post = a_post + b_post
+    mu = a_post / conc_post
     valid = n > 0
     m = valid.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
+        # dispersion (Tarone-type) test of the normals' counts around the pooled fraction
+        p_hat = np.where(big_n > 0, big_k / np.maximum(big_n, 1), np.nan)
+        e = n * p_hat[:, None]
+        v = e * (1 - p_hat[:, None])
+        chi2 = np.where(valid & (v > 0), (k - e) ** 2 / np.where(v > 0, v, 1), 0.0).sum(axis=1)
+        p_disp = stats.chi2.sf(chi2, np.maximum(m - 1, 1))
         x = np.where(valid, k / np.where(valid, n, 1), np.nan)
         s2 = np.nanvar(x, axis=1, ddof=1) if k.shape[1] > 1 else np.full(len(mu), np.nan)
-        nbar = np.where(m > 0, n.sum(axis=1) / np.maximum(m, 1), np.nan)
+        nbar = np.where(m > 0, big_n / np.maximum(m, 1), np.nan)
         rho = (s2 - mu * (1 - mu) / nbar) / (mu * (1 - mu) * (1 - 1 / nbar))
-    est = (m >= 3) & np.isfinite(rho) & (rho > 0)
-    conc[est] = np.clip(1.0 / np.clip(rho[est], 1e-6, 0.5) - 1.0, 1.0, prior_conc * 100)
+    est = (m >= 3) & (big_k > 0) & (p_disp < overdispersion_p) & np.isfinite(rho) & (rho > 0)
+    conc = conc_post.copy()
+    rho_s = np.clip(rho[est], 1e-9, 0.5)
+    # predictive variance = posterior variance of the site rate + between-sample variance
+    conc[est] = 1.0 / (1.0 / (conc_post[est] + 1.0) + rho_s) - 1.0
+    conc = np.maximum(conc, 1.0)
     return mu * conc, (1 - mu) * conc
 
 
@@ -176,13 +240,16 @@ def build_panel_of_normals(
             msg = "normal BAMs were counted on different panels; use the same BED for all"
             raise InputError(msg)
     depth = np.stack([c.depth for c in counts], axis=1)  # sites x normals
+    cpg = cpg_sites(first.chrom, first.pos, first.ref)
     rows = []
     for j, alt in enumerate(BASES):
         k = np.stack([c.counts[:, j] for c in counts], axis=1)
         is_ref = first.ref == alt
-        cls = np.array([f"{r}>{alt}" for r in first.ref])
-        prior = np.zeros(len(k))
-        for c in np.unique(cls):
+        cls = np.array(
+            [f"{r}>{alt}{'@CpG' if g else ''}" for r, g in zip(first.ref, cpg, strict=True)]
+        )
+        prior = np.full(len(k), DEFAULT_ALPHA / (DEFAULT_ALPHA + DEFAULT_BETA))
+        for c in np.unique(cls[~is_ref]):
             sel = (cls == c) & ~is_ref
             tot = depth[sel].sum()
             prior[sel] = (k[sel].sum() + DEFAULT_ALPHA) / (tot + DEFAULT_ALPHA + DEFAULT_BETA)

@@ -4,9 +4,12 @@ For each panel position and alternative allele with ``k`` alt molecules out of `
 
 * ``p = P(X >= k | D, alpha, beta)``, ``X ~ BetaBinomial(D, alpha, beta)`` with the site's
   background (:mod:`kinresist.ngs.background`); ``QUAL = -10 log10 p``;
-* PASS needs ``QUAL >= min_qual`` (60) - or ``hotspot_min_qual`` (20) at a hotspot codon
-  (DRAGEN ctDNA-style two-tier thresholds) - and ``k >= min_alt_molecules`` (3; 2 at hotspots)
-  and no other filter;
+* PASS needs ``QUAL >= min_qual`` (60) - or, at a hotspot codon, ``QUAL >= hotspot_min_qual
+  + 10 log10(m)`` (20 + 10 log10 m, capped at 60), ``m`` = hotspot alleles of the panel
+  (3 per hotspot base, +1 for the ALK 1151 insertion window): DRAGEN ctDNA-style two tiers,
+  the hotspot tier Bonferroni-corrected so that the per-sample family-wise error over all
+  hotspot alleles is 1 % - and ``k >= min_alt_molecules`` (3; 2 at hotspots) and no other
+  filter;
 * per-site LoD at the observed molecule depth: ``k_crit`` = smallest ``k`` that would pass
   (test at level ``10^(-threshold/10)`` and the minimum alt count), LoD = smallest VAF ``f``
   with ``P(Binom(D, f + eps) >= k_crit) >= 0.95``; ``f + eps`` is the 5 % quantile of
@@ -39,7 +42,7 @@ from kinresist.ngs.callset import SCHEMA_VERSION, CallSet, json_scalar
 from kinresist.ngs.consensus import ConsensusParams
 from kinresist.ngs.grouping import GroupingParams
 from kinresist.ngs.hotspots import HotspotTable, default_hotspots
-from kinresist.ngs.lod import critical_count, site_lod, wilson
+from kinresist.ngs.lod import betabinom_upper_tail, critical_count, site_lod, wilson
 from kinresist.ngs.pileup import BASES, MoleculeCounts, count_molecules
 from kinresist.ngs.regions import Region, contig_genomic_offset, open_reference, read_regions
 
@@ -50,6 +53,7 @@ __all__ = [
     "CallSet",
     "call_variants",
     "critical_count",
+    "hotspot_threshold",
     "site_lod",
     "wilson",
 ]
@@ -68,6 +72,7 @@ class CallParams:
 
     min_qual: float = 60.0
     hotspot_min_qual: float = 20.0
+    hotspot_bonferroni: bool = True
     min_alt_molecules: int = 3
     hotspot_min_alt_molecules: int = 2
     min_depth_molecules: int = 100
@@ -149,6 +154,10 @@ def call_variants(
     site_rows: list[dict[str, Any]] = []
     gpos = [genomic(c, int(p)) for c, p in zip(mc.chrom, mc.pos, strict=True)]
     is_hot = np.array([hot.is_hotspot(gc, gp, genome) for gc, gp in gpos], dtype=bool)
+    n_hot_alleles = 3 * int((is_hot & (mc.ref != "N")).sum()) + int(
+        any(hot.is_indel_hotspot(gc, gp, genome) for gc, gp in gpos)
+    )
+    hot_thr = hotspot_threshold(params, n_hot_alleles)
     for j, alt in enumerate(BASES):
         k = mc.counts[:, j]
         cand = np.flatnonzero(
@@ -174,7 +183,9 @@ def call_variants(
     if calls.empty:
         calls = pd.DataFrame(columns=[*CALL_COLUMNS])
     else:
-        calls = _test_and_filter(calls, mc, pon, hot, params, genome, genomic, fetcher, regs)
+        calls = _test_and_filter(
+            calls, mc, pon, hot, params, hot_thr, genome, genomic, fetcher, regs
+        )
     # hotspot force-call summary: every hotspot base in the panel
     for i in np.flatnonzero(is_hot):
         gc, gp = gpos[i]
@@ -203,7 +214,7 @@ def call_variants(
         d = sites["depth_molecules"].to_numpy()
         kc = critical_count(
             d,
-            10 ** (-params.hotspot_min_qual / 10),
+            10 ** (-hot_thr / 10),
             a=a,
             b=b,
             min_alt=params.hotspot_min_alt_molecules,
@@ -224,7 +235,8 @@ def call_variants(
     parameters = {**{k: v for k, v in asdict(params).items() if k not in ("grouping", "consensus")},
                   "grouping": asdict(params.grouping), "consensus": asdict(params.consensus),
                   "genome": genome, "hotspots": hot.source, "background": "panel of normals" if pon is not None else
-                  f"default Beta({DEFAULT_ALPHA}, {DEFAULT_BETA})", "min_family_size": params.consensus.min_family_size}  # fmt: skip
+                  f"default Beta({DEFAULT_ALPHA}, {DEFAULT_BETA})", "min_family_size": params.consensus.min_family_size,
+                  "n_hotspot_alleles": n_hot_alleles, "hotspot_qual_threshold": hot_thr}  # fmt: skip
     return CallSet(calls=calls, hotspot_sites=sites, counts=mc, parameters=parameters)
 
 
@@ -240,7 +252,21 @@ def _snv_row(mc: MoleculeCounts, i: int, j: int, alt: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _test_and_filter(calls, mc, pon, hot, params, genome, genomic, fetcher, regs) -> pd.DataFrame:
+def hotspot_threshold(params: CallParams, n_hotspot_alleles: int) -> float:
+    """QUAL threshold of the hotspot tier: Bonferroni over the hotspot alleles tested.
+
+    ``hotspot_min_qual`` is read as a per-sample family-wise level over all hotspot alleles
+    of the panel (20: 1 %), so each allele is tested at ``10^(-hotspot_min_qual/10) / m``,
+    i.e. ``QUAL >= hotspot_min_qual + 10 log10(m)``; never stricter than ``min_qual``.
+    """
+    if not params.hotspot_bonferroni or n_hotspot_alleles <= 1:
+        return float(min(params.hotspot_min_qual, params.min_qual))
+    return float(min(params.hotspot_min_qual + 10 * np.log10(n_hotspot_alleles), params.min_qual))
+
+
+def _test_and_filter(
+    calls, mc, pon, hot, params, hot_thr, genome, genomic, fetcher, regs
+) -> pd.DataFrame:
     n = len(calls)
     if pon is not None:
         a, b = pon.lookup(calls["chrom"].tolist(), calls["pos"].tolist(), calls["alt"].tolist())
@@ -248,7 +274,7 @@ def _test_and_filter(calls, mc, pon, hot, params, genome, genomic, fetcher, regs
         a, b = np.full(n, DEFAULT_ALPHA), np.full(n, DEFAULT_BETA)
     k = calls["alt_molecules"].to_numpy(dtype=np.int64)
     d = calls["depth_molecules"].to_numpy(dtype=np.int64)
-    p = stats.betabinom.sf(k - 1, d, a, b)
+    p = betabinom_upper_tail(k, d, a, b)
     calls["p_value"] = p
     calls["qual"] = -10 * np.log10(np.clip(p, 1e-300, 1))
     calls["background"] = a / (a + b)
@@ -285,7 +311,7 @@ def _test_and_filter(calls, mc, pon, hot, params, genome, genomic, fetcher, regs
     calls["hotspot"], calls["genome"], calls["kind"] = hotflag, build, kinds
     calls["genomic_chrom"], calls["genomic_pos"] = gchrom, gpos
     hs = calls["hotspot"].to_numpy(dtype=bool)
-    thr = np.where(hs, params.hotspot_min_qual, params.min_qual)
+    thr = np.where(hs, hot_thr, params.min_qual)
     min_alt = np.where(hs, params.hotspot_min_alt_molecules, params.min_alt_molecules)
     kc = critical_count(d, 10 ** (-thr / 10), a=a, b=b, min_alt=min_alt)
     calls["lod"] = site_lod(d, kc, a / (a + b), params.lod_power)

@@ -11,7 +11,30 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["critical_count", "site_lod", "wilson"]
+__all__ = ["betabinom_upper_tail", "critical_count", "site_lod", "wilson"]
+
+
+def betabinom_upper_tail(
+    k: np.ndarray, depth: np.ndarray, a: np.ndarray, b: np.ndarray, *, terms: int = 400
+) -> np.ndarray:
+    """``P(X >= k)``, ``X ~ BetaBinomial(depth, a, b)``, accurate far into the upper tail.
+
+    SciPy's ``betabinom.sf`` is ``1 - cdf`` and loses all precision below ~1e-15 (giving 0);
+    there the tail is summed directly, ``sum_{x=k}^{k+terms} pmf(x)`` (terms fall off
+    geometrically or faster beyond the mean, so the truncation is negligible).
+    """
+    k = np.atleast_1d(np.asarray(k, dtype=np.int64))
+    depth = np.broadcast_to(np.asarray(depth, dtype=np.int64), k.shape)
+    a = np.broadcast_to(np.asarray(a, dtype=float), k.shape)
+    b = np.broadcast_to(np.asarray(b, dtype=float), k.shape)
+    p = np.asarray(stats.betabinom.sf(k - 1, depth, a, b), dtype=float).copy()
+    tiny = np.flatnonzero((p < 1e-10) & (k <= depth) & (k > 0))
+    if tiny.size:
+        x = k[tiny, None] + np.arange(terms)[None, :]
+        dd = depth[tiny, None]
+        pm = stats.betabinom.pmf(np.minimum(x, dd), dd, a[tiny, None], b[tiny, None])
+        p[tiny] = np.where(x <= dd, pm, 0.0).sum(axis=1)
+    return np.where(k <= 0, 1.0, p)
 
 
 def wilson(

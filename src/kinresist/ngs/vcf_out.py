@@ -21,7 +21,7 @@ __all__ = ["write_vcf"]
 
 _FILTERS = {
     "low_alt": "Fewer alt molecules than the minimum (3; 2 at hotspots)",
-    "low_qual": "Beta-binomial QUAL below the threshold (60; 20 at hotspots)",
+    "low_qual": "Beta-binomial QUAL below the threshold (60; at hotspots 20 + 10 log10(hotspot alleles tested))",
     "low_depth": "Molecule depth below the minimum",
     "strand_bias": "Alt molecules on one strand only (Fisher p < threshold)",
     "family_size": "Alt molecules come from small families relative to the site",
