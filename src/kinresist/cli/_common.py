@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,16 @@ import typer
 
 from kinresist.provenance import to_json
 
-__all__ = ["DbOpt", "FormatOpt", "OutFormat", "OutOpt", "emit", "emit_text", "resolve_db"]
+__all__ = [
+    "DbOpt",
+    "FormatOpt",
+    "OutFormat",
+    "OutOpt",
+    "emit",
+    "emit_as",
+    "emit_text",
+    "resolve_db",
+]
 
 
 class OutFormat(StrEnum):
@@ -66,3 +76,20 @@ def emit_text(text: str, *, out: Path | None = None) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def emit_as(
+    fmt: OutFormat,
+    payload: Any,
+    *,
+    tsv: Callable[[], str],
+    text: Callable[[], str],
+    out: Path | None = None,
+) -> None:
+    """Print ``payload`` as JSON, or the TSV / human text that ``tsv()`` / ``text()`` render."""
+    if fmt == OutFormat.json:
+        emit(payload, out=out)
+    elif fmt == OutFormat.tsv:
+        emit_text(tsv(), out=out)
+    else:
+        emit_text(text(), out=out)

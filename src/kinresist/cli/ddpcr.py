@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kinresist.cli._common import DbOpt, FormatOpt, OutFormat, OutOpt, emit, emit_text, resolve_db
+from kinresist.cli._common import DbOpt, FormatOpt, OutFormat, OutOpt, emit_as, resolve_db
 from kinresist.errors import InputError
 
 app = typer.Typer(no_args_is_help=True)
@@ -170,12 +170,13 @@ def analyze(
         from kinresist.ddpcr.record import record_analysis
 
         payload["store"] = record_analysis(location, a, payload, study=study, subject=subject)
-    if fmt == OutFormat.json:
-        emit(payload, out=out)
-    elif fmt == OutFormat.tsv:
-        emit_text(tidy_tsv(a.wells, payload), out=out)
-    else:
-        emit_text(_text(payload["wells"]), out=out)
+    emit_as(
+        fmt,
+        payload,
+        tsv=lambda: tidy_tsv(a.wells, payload),
+        text=lambda: _text(payload["wells"]),
+        out=out,
+    )
 
 
 @app.command("recompute")
@@ -207,12 +208,13 @@ def recompute(
     payload = recompute_payload(
         rec, source=results, parameters={"ci_method": method, "droplet_volume": droplet_volume}
     )
-    if fmt == OutFormat.json:
-        emit(payload, out=out)
-    elif fmt == OutFormat.tsv:
-        emit_text(tidy_tsv(rec.rows, payload), out=out)
-    else:
-        emit_text(_text(payload["wells"]), out=out)
+    emit_as(
+        fmt,
+        payload,
+        tsv=lambda: tidy_tsv(rec.rows, payload),
+        text=lambda: _text(payload["wells"]),
+        out=out,
+    )
 
 
 @app.command("clusters")
@@ -256,12 +258,13 @@ def clusters(
         "droplet_volume": {"volume_ul": v, "source": str(droplet_volume)},
         "wells": rows_to_records(q),
     }
-    if fmt == OutFormat.json:
-        emit(payload, out=out)
-    elif fmt == OutFormat.tsv:
-        emit_text(tidy_tsv(q, payload), out=out)
-    else:
-        emit_text(_text(payload["wells"]), out=out)
+    emit_as(
+        fmt,
+        payload,
+        tsv=lambda: tidy_tsv(q, payload),
+        text=lambda: _text(payload["wells"]),
+        out=out,
+    )
 
 
 def _load_with_progress(src: Any) -> Any:

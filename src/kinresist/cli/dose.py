@@ -37,6 +37,11 @@ _LogDose = Annotated[bool, typer.Option("--log-dose", help="The dose column hold
 _Study = Annotated[str, typer.Option("--study", help="Store: study name.")]
 
 
+def _parse_shared(shared: str | None) -> tuple[str, ...]:
+    """``--shared bottom,top`` -> ("bottom", "top")."""
+    return tuple(s.strip() for s in shared.split(",") if s.strip()) if shared else ()
+
+
 def _check_se(se: str) -> str:
     if se not in ("jtj", "hessian"):
         msg = f"--se {se!r}; expected jtj or hessian"
@@ -179,7 +184,7 @@ def compare(
 
     model = _check_model(model)
     _check_se(se)
-    share = tuple(s.strip() for s in shared.split(",") if s.strip()) if shared else ()
+    share = _parse_shared(shared)
     data = read_dose_table(
         input,
         dose_col=dose_col,
@@ -264,7 +269,7 @@ def plate(
 
     model = _check_model(model)
     _check_se(se)
-    share = tuple(s.strip() for s in shared.split(",") if s.strip()) if shared else ()
+    share = _parse_shared(shared)
     a = analyse_plate(
         plate_file,
         plate_map,
