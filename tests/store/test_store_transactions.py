@@ -17,7 +17,7 @@ def test_migration_creates_every_table_and_matches_models(store_url: str) -> Non
     with open_store(store_url) as store:
         tables = set(inspect(store.engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
-        assert current_revision(store.engine) == "0001"
+        assert current_revision(store.engine) == "0002"
         for name, table in Base.metadata.tables.items():
             cols = {c["name"] for c in inspect(store.engine).get_columns(name)}
             assert cols == {c.name for c in table.columns}, name
@@ -83,7 +83,7 @@ def test_entity_graph_round_trip(store_url: str) -> None:
             # get_or_create returns the same rows
             assert tx.get_or_create_study("ALK resistance").id == study.id
             assert tx.get_or_create_sample(patient, "P001-plasma-1").id == plasma.id
-        counts = store.counts()
+        counts = {k: v for k, v in store.counts().items() if v}
         assert counts == {
             "study": 1,
             "subject": 1,

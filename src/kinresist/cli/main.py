@@ -92,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in args or os.environ.get("KINRESIST_DEBUG") == "1"
     command = typer.main.get_command(app)
     try:
+        from kinresist.cli.generated import attach
+
+        if isinstance(command, click.Group):
+            attach(command)
         command.main(args=args, prog_name="kinresist", standalone_mode=False)
     except KinresistError as exc:
         if debug:

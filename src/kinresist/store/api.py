@@ -30,12 +30,34 @@ from kinresist.store.models import (
     SAMPLE_KINDS,
     SUBJECT_KINDS,
     AnalysisRun,
+    ApiToken,
+    AuditLog,
     Finding,
+    Job,
+    LineageEvent,
     Measurement,
     Sample,
     Study,
+    StudyMember,
     Subject,
     TherapyLine,
+    User,
+)
+
+_COUNTED = (
+    Study,
+    Subject,
+    Sample,
+    TherapyLine,
+    AnalysisRun,
+    Finding,
+    Measurement,
+    LineageEvent,
+    User,
+    ApiToken,
+    StudyMember,
+    AuditLog,
+    Job,
 )
 
 __all__ = ["Store", "Transaction", "open_store"]
@@ -307,7 +329,7 @@ class Store:
 
         out: dict[str, int] = {}
         with self.session() as s:
-            for model in (Study, Subject, Sample, TherapyLine, AnalysisRun, Finding, Measurement):
+            for model in _COUNTED:
                 out[model.__tablename__] = int(
                     s.scalar(select(func.count()).select_from(model)) or 0
                 )
@@ -337,6 +359,85 @@ class Store:
             if target is not None:
                 q = q.where(Measurement.target == target)
             return list(s.scalars(q.order_by(Measurement.id)))
+
+    def by_alteration(self, key: str, *, study: str | None = None) -> list[dict[str, Any]]:
+        """Every measurement and finding recorded under the canonical alteration ``key``
+        (``"ALK G1202R"``), across workflows, subjects and samples, oldest sample first."""
+        from kinresist.core.alteration import alteration_key
+
+        parsed = alteration_key(None, key)
+        text = key if parsed is None else str(parsed)
+        rows: list[dict[str, Any]] = []
+        with self.session() as s:
+            qm = (
+                select(Measurement, Sample, Subject, Study, AnalysisRun)
+                .join(Sample, Measurement.sample_id == Sample.id)
+                .join(Subject, Sample.subject_id == Subject.id)
+                .join(Study, Subject.study_id == Study.id)
+                .outerjoin(AnalysisRun, Measurement.run_id == AnalysisRun.id)
+                .where(Measurement.alteration_key == text)
+            )
+            qf = (
+                select(Finding, Sample, Subject, Study, AnalysisRun)
+                .join(Sample, Finding.sample_id == Sample.id)
+                .join(Subject, Sample.subject_id == Subject.id)
+                .join(Study, Subject.study_id == Study.id)
+                .outerjoin(AnalysisRun, Finding.run_id == AnalysisRun.id)
+                .where(Finding.alteration_key == text)
+            )
+            if study is not None:
+                qm = qm.where(Study.name == study)
+                qf = qf.where(Study.name == study)
+            for m, smp, subj, st, run in s.execute(qm):
+                rows.append(
+                    {
+                        "record": "measurement",
+                        "alteration": text,
+                        "study": st.name,
+                        "subject": subj.label,
+                        "subject_kind": subj.kind,
+                        "sample": smp.label,
+                        "collected": smp.collected,
+                        "workflow": None if run is None else (run.workflow or run.kind),
+                        "assay": m.assay,
+                        "quantity": m.quantity,
+                        "value": m.value,
+                        "unit": m.unit,
+                        "ci_low": m.ci_low,
+                        "ci_high": m.ci_high,
+                        "call": m.call,
+                        "lod": m.lod,
+                    }
+                )
+            for f, smp, subj, st, run in s.execute(qf):
+                rows.append(
+                    {
+                        "record": "finding",
+                        "alteration": text,
+                        "study": st.name,
+                        "subject": subj.label,
+                        "subject_kind": subj.kind,
+                        "sample": smp.label,
+                        "collected": smp.collected,
+                        "workflow": None if run is None else (run.workflow or run.kind),
+                        "assay": f.source_assay,
+                        "quantity": "vaf" if f.vaf is not None else "finding",
+                        "value": f.vaf,
+                        "unit": "fraction" if f.vaf is not None else "",
+                        "ci_low": None,
+                        "ci_high": None,
+                        "call": "detected",
+                        "lod": None,
+                    }
+                )
+        rows.sort(key=lambda r: (r["collected"] or dt.date.max, r["subject"], r["sample"]))
+        return rows
+
+    def revision(self) -> str | None:
+        """The schema revision of the store (Alembic)."""
+        from kinresist.store.engine import current_revision
+
+        return current_revision(self.engine)
 
     def runs(self, *, kind: str | None = None) -> list[AnalysisRun]:
         with self.session() as s:

@@ -74,9 +74,28 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     try:
-        with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, revision)
+        if engine.dialect.name == "sqlite":
+            # SQLite rebuilds tables to alter them (batch mode); with foreign keys on, dropping
+            # the old table would cascade-delete every child row. Keys are switched off for the
+            # migration (outside its transaction, as SQLite requires) and checked afterwards.
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+                with connection.begin():
+                    cfg.attributes["connection"] = connection
+                    command.upgrade(cfg, revision)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+            if broken:
+                msg = (
+                    f"store migration left {len(broken)} rows with broken references: {broken[:5]}"
+                )
+                raise StoreError(msg)
+        else:
+            with engine.begin() as connection:
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, revision)
     except OperationalError as exc:
         msg = f"cannot reach or migrate the store at {engine.url.render_as_string(hide_password=True)}: {exc.orig}"
         raise StoreError(msg) from exc

@@ -1,0 +1,259 @@
+"""The result contract, its serialiser and the one store writer (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import text
+
+from kinresist.core import Measurement, Provenance, Result, SampleInfo, record
+from kinresist.errors import InputError, StoreError
+from kinresist.interpret.finding import Finding
+from kinresist.store import open_store
+from kinresist.store.engine import current_revision, make_engine, migrate
+
+ENVELOPE = {
+    "workflow",
+    "schema_version",
+    "kinresist_version",
+    "kb_version",
+    "created",
+    "inputs",
+    "parameters",
+    "notice",
+    "warnings",
+    "measurements",
+}
+
+
+def _result(workflow: str, rows: list[Measurement], findings: tuple[Finding, ...] = ()) -> Result:
+    return Result(
+        workflow=workflow,
+        schema_version="2.0",
+        provenance=Provenance.build(inputs={"plate.csv": b"a,b\n1,2\n"}, parameters={"x": 1}),
+        body={"answer": float("nan"), "n": 3},
+        tables={"wells": pd.DataFrame({"well": ["A01", "B01"], "value": [1.5, float("inf")]})},
+        measurements=rows,
+        findings=list(findings),
+    )
+
+
+def test_envelope_json_tsv_parquet(tmp_path) -> None:
+    res = _result("ddpcr.analyze", [Measurement("ddpcr", "ALK_G1202R", "fa", 0.5, "%")])
+    payload = json.loads(res.to_json())
+    assert ENVELOPE <= set(payload)
+    assert payload["inputs"]["plate.csv"].startswith("sha256:")
+    assert payload["answer"] is None  # NaN never reaches JSON
+    tsv = res.to_tsv()
+    assert tsv.startswith("## kind: ddpcr.analyze\n")
+    assert "## schema_version: 2.0" in tsv
+    written = res.write(tmp_path / "out.parquet")
+    assert [p.name for p in written] == ["out.parquet", "out.measurements.parquet"]
+    table = pq.read_table(written[0])
+    meta = json.loads(table.schema.metadata[b"kinresist"])
+    assert meta["workflow"] == "ddpcr.analyze"
+    assert meta["table"] == "wells"
+    assert table.num_rows == 2
+
+
+def test_body_may_not_shadow_envelope() -> None:
+    res = _result("x.y", [])
+    res.body["workflow"] = "other"
+    with pytest.raises(ValueError, match="collides"):
+        res.to_dict()
+
+
+def test_measurement_refuses_bad_calls_and_keeps_unknown_unknown() -> None:
+    with pytest.raises(ValueError, match="call"):
+        Measurement("ddpcr", "t", "fa", 1.0, call="positive")  # type: ignore[arg-type]
+    m = Measurement("ddpcr", "t", "fa", float("nan"), call="not_detected", lod=0.1)
+    assert m.value is None
+    assert m.lod == 0.1
+
+
+def test_one_query_per_alteration_joins_workflows(store_url: str) -> None:
+    """ddPCR, NGS and interpretation of one patient plus a dose run on a G1202R line meet by key."""
+    ddpcr = _result(
+        "ddpcr.analyze",
+        [
+            Measurement(
+                "ddpcr",
+                "ALK_G1202R_FAM",
+                "fractional_abundance",
+                1.2,
+                "%",
+                sample="P1-d2",
+                alteration="ALK G1202R",
+                call="detected",
+                ci_low=0.8,
+                ci_high=1.7,
+            ),
+            Measurement(
+                "ddpcr",
+                "ALK_G1202R_FAM",
+                "fractional_abundance",
+                None,
+                "%",
+                sample="P1-d1",
+                alteration="ALK G1202R",
+                call="not_detected",
+                lod=0.05,
+            ),
+        ],
+    )
+    ngs = _result(
+        "ngs.call",
+        [
+            Measurement(
+                "ngs",
+                "ALK",
+                "vaf",
+                0.011,
+                "fraction",
+                sample="P1-d2",
+                alteration="ALK G1202R",
+                call="detected",
+            )
+        ],
+    )
+    interp = _result(
+        "interpret.findings",
+        [],
+        (
+            Finding(
+                gene="ALK",
+                alteration="p.Gly1202Arg",
+                kind="substitution",
+                sample="P1-d2",
+                source="vcf:x.vcf:12",
+            ),
+        ),
+    )
+    dose = _result(
+        "dose.fit",
+        [
+            Measurement(
+                "dose_response",
+                "lorlatinib",
+                "ic50",
+                35.0,
+                "nM",
+                subject="H3122-LR",
+                sample="H3122-LR p12",
+                alteration="ALK G1202R",
+            )
+        ],
+    )
+    with open_store(store_url) as store:
+        record(ddpcr, store, study="S", subject="P1", info=SampleInfo(sample_type="plasma"))
+        record(ngs, store, study="S", subject="P1", info=SampleInfo(sample_type="plasma"))
+        record(interp, store, study="S", subject="P1")
+        record(
+            dose,
+            store,
+            study="S",
+            subject_kind="cell_line",
+            info=SampleInfo(sample_type="cell_line"),
+        )
+        rows = store.by_alteration("ALK p.Gly1202Arg")
+        assert {r["workflow"] for r in rows} == {
+            "ddpcr.analyze",
+            "ngs.call",
+            "interpret.findings",
+            "dose.fit",
+        }
+        assert {r["subject"] for r in rows} == {"P1", "H3122-LR"}
+        undetected = [r for r in rows if r["call"] == "not_detected"]
+        assert len(undetected) == 1
+        assert undetected[0]["value"] is None
+        assert undetected[0]["lod"] == 0.05
+        counts = store.counts()
+        assert counts["subject"] == 2
+        assert counts["analysis_run"] == 4
+        assert counts["finding"] == 1
+
+
+def test_record_without_subject_is_refused_and_stores_nothing(store_url: str) -> None:
+    res = _result("ddpcr.analyze", [Measurement("ddpcr", "t", "fa", 1.0, sample="s1")])
+    with open_store(store_url) as store:
+        before = store.counts()
+        with pytest.raises(InputError, match="--subject"):
+            record(res, store, study="S")
+        assert store.counts() == before
+
+
+def test_record_is_one_transaction(store_url: str) -> None:
+    good = Measurement("ddpcr", "t", "fa", 1.0, sample="s1")
+    bad = Measurement("ddpcr", "t", "fa", 1.0, sample="s2", subject="P2")
+    res = _result("ddpcr.analyze", [good, bad])
+    with open_store(store_url) as store:
+        with store.transaction() as tx:
+            st = tx.get_or_create_study("S")
+            tx.get_or_create_subject(st, "P2", kind="cell_line")
+        before = store.counts()
+        with pytest.raises((InputError, StoreError)):
+            record(res, store, study="S", subject="P1")  # P2 exists as a cell line
+        assert store.counts() == before
+
+
+def test_store_0001_migrates_and_keeps_every_row(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = make_engine(url)
+    migrate(engine, "0001")
+    assert current_revision(engine) == "0001"
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO study (id, name, description) VALUES (1, 'old', '')"))
+        c.execute(
+            text(
+                "INSERT INTO subject (id, study_id, label, kind, attributes) VALUES (1, 1, 'P1', 'patient', '{}')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO sample (id, subject_id, label, kind, collected, attributes) VALUES (1, 1, 'P1-a', 'plasma', '2024-01-02', '{}')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO analysis_run (id, kind, package_version, parameters, inputs, outputs) VALUES (1, 'ddpcr.analyze', '0.1', '{}', '{}', '{}')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO measurement (id, sample_id, run_id, assay, target, quantity, value, unit, attributes) VALUES (1, 1, 1, 'ddpcr', 'ALK G1202R', 'fractional_abundance', 1.5, '%', '{}')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO finding (id, sample_id, gene, alteration, kind, source_assay, attributes) VALUES (1, 1, 'ALK', 'G1202R', 'substitution', 'ddpcr', '{}')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO therapy_line (id, subject_id, line_number, drug, note) VALUES (1, 1, 1, 'alectinib', '')"
+            )
+        )
+    engine.dispose()
+    with open_store(str(tmp_path / "old.sqlite")) as store:
+        assert store.revision() == "0002"
+        counts = store.counts()
+        for table in (
+            "study",
+            "subject",
+            "sample",
+            "analysis_run",
+            "measurement",
+            "finding",
+            "therapy_line",
+        ):
+            assert counts[table] == 1, table
+        [m] = store.measurements()
+        assert m.value == 1.5
+        assert m.sample.collected == dt.date(2024, 1, 2)
+        with store.transaction() as tx:  # the new kinds are allowed after the migration
+            st = tx.get_or_create_study("old")
+            tx.get_or_create_subject(st, "pool", kind="pooled")
