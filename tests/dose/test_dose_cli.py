@@ -31,8 +31,8 @@ def test_fit_contract(cli, shared):
     )
     assert r.exit_code == 0, r.stderr
     d = json.loads(r.stdout)
-    assert d["kind"] == "kinresist.dose.fit"
-    assert d["schema_version"] == "1.0"
+    assert d["workflow"] == "dose.fit"
+    assert d["schema_version"] == "2.0"
     assert d["inputs"]
     (f,) = d["fits"]
     assert f["group"] == "all"
@@ -101,7 +101,7 @@ def test_fit_groups_ll5_and_tsv(cli, shared, tmp_path):
         ]
     )
     assert t.exit_code == 0
-    assert t.stdout.startswith("## kind: kinresist.dose.fit")
+    assert t.stdout.startswith("## kind: dose.fit")
 
 
 def test_bad_inputs_exit_2(cli, tmp_path):

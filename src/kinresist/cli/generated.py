@@ -16,129 +16,185 @@ A command reads nothing itself: the workflow's run function gets the paths and o
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import os
 import sys
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
+import typer
 
 if TYPE_CHECKING:
-    from kinresist.core.registry import Param, Workflow
+    from kinresist.core.registry import InputSpec, Param, Workflow
     from kinresist.core.result import Result
 
 __all__ = ["attach", "build_command", "emit_result", "record_result"]
 
 FORMATS = ("text", "json", "tsv", "parquet", "html")
 SAMPLE_TYPES = ("plasma", "tissue", "cell_pellet", "tumour", "blood", "cell_line", "other")
+_Format = StrEnum("_Format", {f: f for f in FORMATS})  # type: ignore[misc]
+_SampleType = StrEnum("_SampleType", {t: t for t in SAMPLE_TYPES})  # type: ignore[misc]
 
 
-def _click_type(param: Param) -> Any:
+def _choice_enum(name: str, choices: tuple[str, ...]) -> type[StrEnum]:
+    return StrEnum(name, {c: c for c in choices})  # type: ignore[return-value]
+
+
+def _annotation(param: Param) -> Any:
     if param.choices is not None:
-        return click.Choice(list(param.choices), case_sensitive=False)
-    if param.type is Path:
-        return click.Path(path_type=Path)
-    return param.type
+        base: Any = _choice_enum(param.name, param.choices)
+    elif param.type is Path:
+        base = Path
+    else:
+        base = param.type
+    if param.multiple:
+        return list[base] | None  # type: ignore[valid-type]
+    return base if (param.required or param.default is not None) else (base | None)
 
 
-def _option(param: Param) -> click.Option:
-    flags = [param.cli_flag] + ([param.short] if param.short else [])
+def _option_param(param: Param) -> inspect.Parameter:
+    decls = [param.cli_flag, *([param.short] if param.short else [])]
     if param.type is bool:
         base = param.cli_flag.removeprefix("--")
-        return click.Option(
-            [f"--{base}/--no-{base}", *([param.short] if param.short else [])],
-            default=bool(param.default),
-            show_default=True,
-            help=param.help,
-            expose_value=True,
-        )
-    return click.Option(
-        flags,
-        type=_click_type(param),
-        default=param.default if not param.multiple else (param.default or ()),
-        required=param.required,
-        multiple=param.multiple,
-        show_default=param.default is not None and param.default != (),
+        decls = [f"--{base}/--no-{base}", *([param.short] if param.short else [])]
+    default: Any = param.default
+    if param.choices is not None and default is not None:
+        default = str(default)
+    opt = typer.Option(
+        *decls,
         help=param.help,
+        case_sensitive=False,
+        show_default=default is not None and default != (),
+    )
+    return inspect.Parameter(
+        param.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=Annotated[_annotation(param), opt],
+        default=inspect.Parameter.empty if param.required else default,
     )
 
 
-def _common_options(wf: Workflow) -> list[click.Parameter]:
-    opts: list[click.Parameter] = [
-        click.Option(
-            ["--format", "-f", "fmt"],
-            type=click.Choice(FORMATS, case_sensitive=False),
-            default=wf.default_format,
-            show_default=True,
-            help="Output: a human summary, JSON, the primary table as TSV, Parquet tables "
-            "(needs --out) or the HTML report (needs --out).",
+def _input_param(spec: InputSpec) -> inspect.Parameter:
+    ptype: Any = list[Path] if spec.multiple else Path
+    kw = {
+        "exists": True,
+        "dir_okay": spec.kind in ("dir", "path"),
+        "file_okay": spec.kind in ("file", "path"),
+        "help": spec.help,
+    }
+    if spec.option:
+        marker = typer.Option(
+            spec.cli_flag,
+            *([spec.short] if spec.short else []),
+            **kw,  # type: ignore[arg-type]
+        )
+    else:
+        marker = typer.Argument(**kw)  # type: ignore[arg-type]
+    if not spec.required:
+        ptype = ptype | None
+    return inspect.Parameter(
+        spec.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=Annotated[ptype, marker],
+        default=inspect.Parameter.empty if spec.required else None,
+    )
+
+
+def _common_params(wf: Workflow) -> list[inspect.Parameter]:
+    def kw(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+        return inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+        )
+
+    out = [
+        kw(
+            "fmt",
+            Annotated[
+                _Format,
+                typer.Option(
+                    "--format",
+                    "-f",
+                    help="Output: a human summary, JSON, the primary table as TSV, Parquet tables "
+                    "(needs --out) or the HTML report (needs --out).",
+                    case_sensitive=False,
+                ),
+            ],
+            _Format(wf.default_format),
         ),
-        click.Option(
-            ["--out", "-o"], type=click.Path(path_type=Path), help="Write the output here."
+        kw(
+            "out",
+            Annotated[Path | None, typer.Option("--out", "-o", help="Write the output here.")],
+            None,
         ),
-        click.Option(
-            ["--html", "html_path"],
-            type=click.Path(path_type=Path),
-            help="Also write the HTML report to this file.",
+        kw(
+            "html_path",
+            Annotated[
+                Path | None, typer.Option("--html", help="Also write the HTML report to this file.")
+            ],
+            None,
         ),
-        click.Option(["--quiet", "-q"], is_flag=True, help="No progress bars."),
+        kw(
+            "quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")], False
+        ),
     ]
     if wf.records:
-        opts += [
-            click.Option(
-                ["--db"],
-                help="Record the result in this project store (SQLite path or SQLAlchemy URL; "
-                "default $KINRESIST_DB). Nothing is recorded without one.",
+        out += [
+            kw(
+                "db",
+                Annotated[
+                    str | None,
+                    typer.Option(
+                        "--db",
+                        help="Record the result in this project store (SQLite path or "
+                        "SQLAlchemy URL; default $KINRESIST_DB). Nothing is recorded without one.",
+                    ),
+                ],
+                None,
             ),
-            click.Option(["--study"], default="default", show_default=True, help="Study name."),
-            click.Option(
-                ["--subject"],
-                help=f"The {wf.subject_kind.replace('_', ' ')} the samples come from "
-                "(for rows that do not name their own).",
+            kw("study", Annotated[str, typer.Option("--study", help="Study name.")], "default"),
+            kw(
+                "subject",
+                Annotated[
+                    str | None,
+                    typer.Option(
+                        "--subject",
+                        help=f"The {wf.subject_kind.replace('_', ' ')} the samples come from "
+                        "(for rows that do not name their own).",
+                    ),
+                ],
+                None,
             ),
-            click.Option(["--sample"], help="Sample label for rows that do not name their own."),
-            click.Option(
-                ["--sample-type"],
-                type=click.Choice(SAMPLE_TYPES),
-                default=wf.sample_type,
-                show_default=wf.sample_type is not None,
-                help="Sample type recorded in the store (never guessed).",
+            kw(
+                "sample",
+                Annotated[
+                    str | None,
+                    typer.Option(
+                        "--sample", help="Sample label for rows that do not name their own."
+                    ),
+                ],
+                None,
             ),
-            click.Option(
-                ["--collected"], help="Collection date or date-time (ISO 8601) of the sample."
+            kw(
+                "sample_type",
+                Annotated[
+                    _SampleType | None,
+                    typer.Option(
+                        "--sample-type", help="Sample type recorded in the store (never guessed)."
+                    ),
+                ],
+                None if wf.sample_type is None else _SampleType(wf.sample_type),
+            ),
+            kw(
+                "collected",
+                Annotated[
+                    str | None,
+                    typer.Option("--collected", help="Collection date or date-time (ISO 8601)."),
+                ],
+                None,
             ),
         ]
-    return opts
-
-
-def _inputs(wf: Workflow) -> list[click.Parameter]:
-    out: list[click.Parameter] = []
-    for spec in wf.inputs:
-        ptype = click.Path(
-            exists=True,
-            dir_okay=spec.kind in ("dir", "path"),
-            file_okay=spec.kind in ("file", "path"),
-            path_type=Path,
-        )
-        if spec.option:
-            out.append(
-                click.Option(
-                    ["--" + spec.name.replace("_", "-")],
-                    type=ptype,
-                    required=spec.required,
-                    multiple=spec.multiple,
-                    help=spec.help,
-                )
-            )
-        else:
-            out.append(
-                click.Argument(
-                    [spec.name],
-                    type=ptype,
-                    required=spec.required,
-                    nargs=-1 if spec.multiple else 1,
-                )
-            )
     return out
 
 
@@ -259,12 +315,28 @@ def record_result(
     return summary.to_dict()
 
 
-def build_command(wf: Workflow) -> click.Command:
-    """The click command of one workflow."""
-    names = {p.name for p in wf.params} | {i.name for i in wf.inputs}
+def write_extra_outputs(result: Result, targets: dict[str, tuple[str, Path]]) -> None:
+    """Write the ``output`` options: a table file (format by suffix) or a folder of figures."""
+    for kind, path in targets.values():
+        if kind == "table" or kind.startswith("table:"):
+            result.write(path, table=kind.partition(":")[2] or None)
+        elif kind == "figures":
+            path.mkdir(parents=True, exist_ok=True)
+            for fig in result.figures:
+                safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in fig.name)
+                if fig.svg is not None:
+                    (path / f"{safe}.svg").write_text(fig.svg, encoding="utf-8")
+                if fig.png is not None:
+                    (path / f"{safe}.png").write_bytes(fig.png)
 
-    def callback(**kwargs: Any) -> None:
-        fmt = kwargs.pop("fmt")
+
+def build_command(wf: Workflow) -> Callable[..., None]:
+    """A function whose signature Typer turns into the workflow's command."""
+    names = {p.name for p in wf.params if p.output is None} | {i.name for i in wf.inputs}
+    outputs = {p.name: p.output for p in wf.params if p.output is not None}
+
+    def command(**kwargs: Any) -> None:
+        fmt = str(kwargs.pop("fmt").value)
         out = kwargs.pop("out")
         html_path = kwargs.pop("html_path")
         quiet = kwargs.pop("quiet")
@@ -272,37 +344,49 @@ def build_command(wf: Workflow) -> click.Command:
             k: kwargs.pop(k, None)
             for k in ("db", "study", "subject", "sample", "sample_type", "collected")
         }
+        if store_opts["sample_type"] is not None:
+            store_opts["sample_type"] = str(store_opts["sample_type"].value)
         call = {
-            k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items() if k in names
+            k: (str(v.value) if isinstance(v, StrEnum) else v)
+            for k, v in kwargs.items()
+            if k in names
         }
         if quiet or not sys.stderr.isatty():
             os.environ["KINRESIST_QUIET"] = "1"
         _parse_collected(store_opts["collected"])  # refuse a bad date before any work
+        extra = {k: kwargs.get(k) for k in outputs}
         result = wf(**call)
+        write_extra_outputs(result, {k: (outputs[k], v) for k, v in extra.items() if v})
         if wf.records:
             record_result(wf, result, **{**store_opts, "study": store_opts["study"] or "default"})
         emit_result(wf, result, fmt=fmt, out=out, html_path=html_path)
 
-    params = _inputs(wf) + [_option(p) for p in wf.params] + _common_options(wf)
-    return click.Command(
-        wf.command, callback=callback, params=params, help=wf.help, no_args_is_help=bool(wf.inputs)
-    )
+    params = [_input_param(i) for i in wf.inputs]
+    params += [_option_param(p) for p in wf.params]
+    params += _common_params(wf)
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__doc__ = wf.help
+    command.__name__ = f"{wf.group}_{wf.command}".replace("-", "_")
+    return command
 
 
-def attach(root: click.Group) -> None:
-    """Add every registered workflow to ``root`` (creating its group when needed).
+def attach(app: typer.Typer, existing: dict[str, typer.Typer] | None = None) -> None:
+    """Add every registered workflow to ``app`` as ``<group> <command>``.
 
-    A command that a hand-written group already defines is left alone.
+    ``existing`` maps group names to the hand-written Typer apps already registered; their
+    commands are kept, and generated ones are added beside them.
     """
     from kinresist.core.registry import group_help, workflows
 
     helps = group_help()
+    groups: dict[str, typer.Typer] = dict(existing or {})
     for wf in workflows().values():
-        group = root.commands.get(wf.group)
+        group = groups.get(wf.group)
         if group is None:
-            group = click.Group(wf.group, help=helps.get(wf.group, ""), no_args_is_help=True)
-            root.add_command(group)
-        if not isinstance(group, click.Group):
+            group = typer.Typer(no_args_is_help=True, help=helps.get(wf.group, ""))
+            groups[wf.group] = group
+            app.add_typer(group, name=wf.group, help=helps.get(wf.group, ""))
+        taken = {c.name for c in group.registered_commands}
+        if wf.command in taken:
             continue
-        if wf.command not in group.commands:
-            group.add_command(build_command(wf))
+        group.command(wf.command, help=wf.help, no_args_is_help=bool(wf.inputs))(build_command(wf))

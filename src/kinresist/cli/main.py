@@ -34,11 +34,6 @@ _GROUPS = (
         "store",
         "Project store: initialise, migrate, list studies and samples.",
     ),
-    (
-        "kinresist.cli.dose",
-        "dose",
-        "Dose-response: plate files to IC50, fold shift and GR metrics.",
-    ),
     ("kinresist.cli.synergy", "synergy", "Drug-combination synergy: Bliss, HSA, Loewe, ZIP, CI."),
     (
         "kinresist.cli.ddpcr",
@@ -53,6 +48,9 @@ _GROUPS = (
 def _register() -> None:
     import importlib
 
+    from kinresist.cli.generated import attach
+
+    existing: dict[str, typer.Typer] = {}
     for module_name, group, help_text in _GROUPS:
         try:
             module = importlib.import_module(module_name)
@@ -64,6 +62,8 @@ def _register() -> None:
             module.register(app)  # top-level commands (interpret, demo)
         else:
             app.add_typer(module.app, name=group, help=help_text)
+            existing[group] = module.app
+    attach(app, existing)
 
 
 def _version_callback(value: bool) -> None:
@@ -86,28 +86,36 @@ def _root(
 _register()
 
 
+def _vendored_click_exception() -> type[click.ClickException]:
+    """The ClickException class of the click that Typer runs on (Typer >= 0.20 vendors one)."""
+    try:
+        from typer._click.exceptions import ClickException  # type: ignore[import-not-found]
+    except ImportError:
+        return click.ClickException
+    return ClickException  # type: ignore[no-any-return]
+
+
+_VendoredClickException = _vendored_click_exception()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 internal error, 2 bad input or usage)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("KINRESIST_DEBUG") == "1"
     command = typer.main.get_command(app)
     try:
-        from kinresist.cli.generated import attach
-
-        if isinstance(command, click.Group):
-            attach(command)
         command.main(args=args, prog_name="kinresist", standalone_mode=False)
     except KinresistError as exc:
         if debug:
             raise
         sys.stderr.write(exc.one_line() + "\n")
         return 2
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Exit, typer.Exit) as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except (click.exceptions.Abort, typer.Abort):
         sys.stderr.write("Aborted.\n")
         return 1
-    except click.ClickException as exc:
+    except (click.ClickException, _VendoredClickException) as exc:
         exc.show()
         return 2
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:

@@ -77,6 +77,7 @@ class Param:
     flag: str | None = None
     short: str | None = None
     web: bool = True
+    output: str | None = None
 
     @property
     def cli_flag(self) -> str:
@@ -98,6 +99,12 @@ class InputSpec:
     kind: Literal["file", "dir", "path"] = "file"
     option: bool = False
     suffixes: tuple[str, ...] = ()
+    flag: str | None = None
+    short: str | None = None
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +143,7 @@ class Workflow:
 
     def __call__(self, **kwargs: Any) -> Result:
         """Run the workflow with inputs and options by name (defaults filled in)."""
-        call = {p.name: p.default for p in self.params}
+        call = {p.name: p.default for p in self.params if p.output is None}
         call.update(kwargs)
         for spec in self.inputs:
             value = call.get(spec.name)

@@ -172,24 +172,32 @@ class Measurement:
 
 @dataclass(frozen=True, slots=True)
 class Figure:
-    """A figure of a result: SVG text (matplotlib) and/or a plotly figure as JSON."""
+    """A figure of a result: SVG text and PNG bytes (matplotlib) and/or a plotly figure (JSON)."""
 
     name: str
     caption: str = ""
     svg: str | None = None
     plotly: Mapping[str, Any] | None = None
+    png: bytes | None = field(default=None, repr=False)
 
     @classmethod
-    def from_matplotlib(cls, fig: Any, name: str, caption: str = "") -> Figure:
-        """Render a matplotlib figure to SVG text and close it."""
+    def from_matplotlib(
+        cls, fig: Any, name: str, caption: str = "", *, png_dpi: int | None = 150
+    ) -> Figure:
+        """Render a matplotlib figure to SVG text (and PNG unless ``png_dpi`` is None); close it."""
         import io
 
         import matplotlib.pyplot as plt
 
         buf = io.StringIO()
         fig.savefig(buf, format="svg", bbox_inches="tight")
+        png = None
+        if png_dpi is not None:
+            raw = io.BytesIO()
+            fig.savefig(raw, format="png", dpi=png_dpi, bbox_inches="tight")
+            png = raw.getvalue()
         plt.close(fig)
-        return cls(name=name, caption=caption, svg=buf.getvalue())
+        return cls(name=name, caption=caption, svg=buf.getvalue(), png=png)
 
 
 #: Column of :meth:`Result.measurements_frame`, in order.

@@ -1,0 +1,484 @@
+"""Registry declarations of the dose-response workflows (``kinresist dose ...``).
+
+Cheap to import: the engine is imported inside each run function.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kinresist.core.registry import InputSpec, Param, Workflow
+from kinresist.core.result import Result
+
+__all__ = ["GROUP_HELP", "WORKFLOWS"]
+
+GROUP_HELP = {"dose": "Dose-response: plate files to IC50, fold shift and GR metrics."}
+
+_MODELS = ("LL.4", "LL.3", "LL.3u", "LL.2", "LL.5", "W1.4", "W2.4")
+_TABLE = InputSpec(
+    "input", help="CSV/TSV/XLSX/Parquet table, one row per well.", option=True, short="-i"
+)
+_DOSE = Param("dose_col", str, required=True, help="Dose column (linear scale; see --log-dose).")
+_RESP = Param("response_col", str, required=True, help="Response column.")
+_MODEL = Param("model", str, default="LL.4", help="Model: " + ", ".join(_MODELS) + " (drc names).")
+_SE = Param(
+    "se",
+    ("jtj", "hessian"),
+    default="jtj",
+    help="Standard errors: jtj (NIST/Prism) or hessian (drc).",
+)
+_UNIT = Param("unit", str, help="Dose unit (nM, uM, µM, mM, M); doses are then reported in nM.")
+_LOG = Param("log_dose", bool, default=False, help="The dose column holds log10 doses.")
+_GENOTYPE = Param(
+    "genotype",
+    str,
+    multiple=True,
+    help="A cell line's genotype, LINE=ALTERATION (repeat; ';' separates several), recorded with "
+    "its IC50s so they join the same alteration elsewhere in the store.",
+)
+_SHARED = Param("shared", str, help="Parameters shared by the groups, e.g. bottom,top.")
+
+
+def _shared(text: str | None) -> tuple[str, ...]:
+    return tuple(s.strip() for s in text.split(",") if s.strip()) if text else ()
+
+
+def _fixed(values: list[str] | None) -> dict[str, float]:
+    from kinresist.errors import InputError
+
+    out: dict[str, float] = {}
+    for item in values or []:
+        name, _, val = item.partition("=")
+        try:
+            out[name.strip()] = float(val)
+        except ValueError:
+            msg = f"--fix {item!r}; expected NAME=VALUE, e.g. bottom=0"
+            raise InputError(msg) from None
+    return out
+
+
+def _fit_warnings(fits: list[dict[str, Any]]) -> list[str]:
+    bad = [f["group"] for f in fits if f["status"] != "ok"]
+    return (
+        [f"{len(bad)} curve(s) did not fit cleanly: {', '.join(map(str, bad[:10]))}"] if bad else []
+    )
+
+
+def run_fit(
+    input: Path,
+    *,
+    dose_col: str,
+    response_col: str,
+    group_col: str | None = None,
+    model: str = "LL.4",
+    se: str = "jtj",
+    fix: list[str] | None = None,
+    unit: str | None = None,
+    log_dose: bool = False,
+    absolute: float | None = None,
+    genotype: list[str] | None = None,
+) -> Result:
+    """Fit one curve per group (``dose.fit``)."""
+    from kinresist.dose.fit import fit_curves, read_dose_table
+    from kinresist.dose.models import get_model
+    from kinresist.dose.result import fits_frame, ic50_measurements, make_result, parse_genotypes
+
+    model = get_model(model).name
+    fixed = _fixed(fix)
+    genotypes = parse_genotypes(genotype)
+    data = read_dose_table(
+        input,
+        dose_col=dose_col,
+        response_col=response_col,
+        group_col=group_col,
+        unit=unit,
+        log_dose=log_dose,
+    )
+    fits = fit_curves(data, model=model, se=se, fixed=fixed, absolute_level=absolute).to_records()
+    dose_unit = "nM" if unit else None
+    return make_result(
+        "dose.fit",
+        body={"se_method": se, "dose_unit": dose_unit, "fits": fits},
+        tables={"fits": fits_frame(fits)},
+        inputs={input.name: input},
+        parameters={
+            "model": model,
+            "se": se,
+            "dose_col": dose_col,
+            "response_col": response_col,
+            "group_col": group_col,
+            "fixed": fixed,
+            "unit": unit,
+            "log_dose": log_dose,
+            "genotypes": {k: list(v) for k, v in genotypes.items()},
+        },
+        measurements=ic50_measurements(fits, unit=dose_unit or "", genotypes=genotypes),
+        warnings=_fit_warnings(fits),
+    )
+
+
+def run_compare(
+    input: Path,
+    *,
+    dose_col: str,
+    response_col: str,
+    group_col: str,
+    shared: str | None = None,
+    model: str = "LL.4",
+    se: str = "jtj",
+    level: float = 50.0,
+    unit: str | None = None,
+    log_dose: bool = False,
+) -> Result:
+    """Fold shift of each later group's EC50 over the first group's (``dose.compare``)."""
+    import pandas as pd
+
+    from kinresist.dose.compare import compare_groups
+    from kinresist.dose.fit import read_dose_table
+    from kinresist.dose.models import get_model
+    from kinresist.dose.result import make_result, resistance_sentence
+
+    model = get_model(model).name
+    share = _shared(shared)
+    data = read_dose_table(
+        input,
+        dose_col=dose_col,
+        response_col=response_col,
+        group_col=group_col,
+        unit=unit,
+        log_dose=log_dose,
+    )
+    res = compare_groups(
+        data.frame["dose"].to_numpy(),
+        data.frame["response"].to_numpy(),
+        data.frame["group"].tolist(),
+        model=model,
+        shared=share,
+        level=level,
+        se=se,
+    )
+    d = res.to_dict()
+    d["summary"] = resistance_sentence(d, unit="nM" if unit else "dose units")
+    return make_result(
+        "dose.compare",
+        body=d,
+        tables={"ratios": pd.json_normalize(d["ratios"])},
+        inputs={input.name: input},
+        parameters={
+            "model": model,
+            "se": se,
+            "shared": list(share),
+            "level": level,
+            "group_col": group_col,
+            "unit": unit,
+        },
+    )
+
+
+def run_plate(
+    plate: Path,
+    plate_map: Path,
+    *,
+    model: str = "LL.4",
+    se: str = "jtj",
+    shared: str | None = None,
+    kill_as_zero: bool = False,
+    sheet: str | None = None,
+    genotype: list[str] | None = None,
+) -> Result:
+    """Plate + map -> QC, normalised responses, fits, fold shifts, figures (``dose.plate``)."""
+    from kinresist.core import Figure
+    from kinresist.dose.models import get_model
+    from kinresist.dose.pipeline import analyse_plate
+    from kinresist.dose.plots import plot_curves
+    from kinresist.dose.result import (
+        fits_frame,
+        ic50_measurements,
+        make_result,
+        parse_genotypes,
+        resistance_sentence,
+    )
+
+    model = get_model(model).name
+    share = _shared(shared)
+    genotypes = parse_genotypes(genotype)
+    a = analyse_plate(
+        plate, plate_map, model=model, se=se, shared=share, kill_as_zero=kill_as_zero, sheet=sheet
+    )
+    fits = a.fits.to_records()
+    summary = [
+        f"{c['panel']} — {s}" for c in a.comparisons for s in resistance_sentence(c, unit="nM")
+    ]
+    figures = []
+    cf = a.fits
+    for drug in dict.fromkeys(a.table["drug"]):
+        rows = [i for i, g in enumerate(cf.groups) if g.split(" | ")[-1] == drug]
+        if rows:
+            fig = plot_curves(
+                cf.fit,
+                cf.dose,
+                cf.response,
+                cf.groups,
+                rows=rows,
+                ed50=cf.ed50.estimate[:, 0],
+                title=str(drug),
+            )
+            figures.append(
+                Figure.from_matplotlib(
+                    fig,
+                    name=str(drug),
+                    caption=f"{drug}: mean ± SD, fitted {model}, 95% CI band, IC50 marker",
+                )
+            )
+    return make_result(
+        "dose.plate",
+        body={
+            "se_method": se,
+            "dose_unit": "nM",
+            "response": "percent of vehicle",
+            "model": model,
+            "ci_level": cf.ci_level,
+            "kill_as_zero": kill_as_zero,
+            "shared": list(share),
+            "qc": [q.to_dict() for q in a.qc],
+            "fits": fits,
+            "comparisons": a.comparisons,
+            "summary": summary,
+        },
+        tables={"fits": fits_frame(fits), "wells": a.table},
+        inputs={plate.name: plate, plate_map.name: plate_map},
+        parameters={"model": model, "se": se, "shared": list(share), "kill_as_zero": kill_as_zero},
+        measurements=ic50_measurements(fits, unit="nM", genotypes=genotypes),
+        figures=figures,
+        warnings=_fit_warnings(fits)
+        + [f"plate {q.plate}: {', '.join(q.flags)}" for q in a.qc if q.flags],
+    )
+
+
+def run_gr(
+    input: Path, *, duration: float | None = None, doubling_time: float | None = None
+) -> Result:
+    """GR metrics (Hafner 2016) per experiment (``dose.gr``)."""
+    from kinresist.dose.gr import gr_metrics, gr_values
+    from kinresist.dose.result import make_result
+    from kinresist.dose.tables import read_table
+
+    frame = read_table(input)
+    if "GRvalue" not in frame.columns:
+        frame["GRvalue"] = gr_values(frame, duration=duration, doubling_time=doubling_time)
+    res = gr_metrics(frame)
+    return make_result(
+        "dose.gr",
+        body={"experiments": res.to_dict(orient="records")},
+        tables={"experiments": res},
+        inputs={input.name: input},
+        parameters={"duration": duration, "doubling_time": doubling_time},
+    )
+
+
+def run_select(
+    input: Path,
+    *,
+    dose_col: str,
+    response_col: str,
+    group_col: str | None = None,
+    models: str = "LL.4,LL.3,LL.5,W1.4,W2.4",
+) -> Result:
+    """AIC model selection table, as drc's mselect (``dose.select``)."""
+    from kinresist.dose.fit import read_dose_table, select_models
+    from kinresist.dose.models import get_model
+    from kinresist.dose.result import make_result
+
+    names = [get_model(m.strip()).name for m in models.split(",") if m.strip()]
+    data = read_dose_table(input, dose_col=dose_col, response_col=response_col, group_col=group_col)
+    res = select_models(data, models=names)
+    res["group"] = res["group"].astype(str)
+    return make_result(
+        "dose.select",
+        body={"models": res.to_dict(orient="records")},
+        tables={"models": res},
+        inputs={input.name: input},
+        parameters={"models": names},
+    )
+
+
+def run_standard(
+    input: Path,
+    *,
+    conc_col: str,
+    signal_col: str,
+    name_col: str = "name",
+    model: str = "LL.4",
+    se: str = "jtj",
+) -> Result:
+    """Standard-curve mode: 4PL/5PL on standards, unknowns interpolated (``dose.standard``)."""
+    from kinresist.dose.result import make_result
+    from kinresist.dose.standard_table import standard_from_table
+
+    body, unknowns = standard_from_table(
+        input, conc_col=conc_col, signal_col=signal_col, name_col=name_col, model=model, se=se
+    )
+    return make_result(
+        "dose.standard",
+        body=body,
+        tables={"unknowns": unknowns},
+        inputs={input.name: input},
+        parameters={"model": model, "se": se},
+    )
+
+
+_COMMON = {"subject_kind": "cell_line", "sample_type": "cell_line", "default_format": "json"}
+
+WORKFLOWS = [
+    Workflow(
+        group="dose",
+        command="fit",
+        help="Fit one curve per group: parameters with SE and CI, IC50, RSS, df, flags.",
+        run=run_fit,
+        inputs=[_TABLE],
+        params=[
+            _DOSE,
+            _RESP,
+            Param("group_col", str, help="Group column (one curve per group)."),
+            _MODEL,
+            _SE,
+            Param("fix", str, multiple=True, help="Fix a parameter: NAME=VALUE (repeat)."),
+            _UNIT,
+            _LOG,
+            Param("absolute", float, help="Also report the absolute ICx at this response level."),
+            _GENOTYPE,
+            Param(
+                "table", Path, output="table", help="Also write tidy results (.csv/.tsv/.parquet)."
+            ),
+        ],
+        report="kinresist.reports.dose:render",
+        text="kinresist.reports.dose:text",
+        long_running=True,
+        **_COMMON,  # type: ignore[arg-type]
+    ),
+    Workflow(
+        group="dose",
+        command="compare",
+        help="Fold shift of the second group's EC50 over the first's (delta and Fieller CIs, F test).",
+        run=run_compare,
+        inputs=[_TABLE],
+        params=[
+            _DOSE,
+            _RESP,
+            Param(
+                "group_col",
+                str,
+                required=True,
+                help="Group column; the first group is the reference.",
+            ),
+            _SHARED,
+            _MODEL,
+            _SE,
+            Param("level", float, default=50.0, help="Relative ED level compared (50 = EC50)."),
+            _UNIT,
+            _LOG,
+        ],
+        report="kinresist.reports.dose:render",
+        text="kinresist.reports.dose:text",
+        **_COMMON,  # type: ignore[arg-type]
+    ),
+    Workflow(
+        group="dose",
+        command="plate",
+        help="Plate + map -> QC, normalised responses, fits, fold shifts and an HTML report.",
+        run=run_plate,
+        inputs=[
+            InputSpec(
+                "plate",
+                help="Plate-reader file: grid (96/384, CSV/XLSX) or long table.",
+                option=True,
+            ),
+            InputSpec(
+                "plate_map",
+                help="Plate map CSV/XLSX (well, role, cell_line, drug, concentration, replicate).",
+                option=True,
+                flag="--map",
+            ),
+        ],
+        params=[
+            _MODEL,
+            _SE,
+            Param("shared", str, help="Parameters shared in fold-shift fits."),
+            Param("kill_as_zero", bool, default=False, help="Positive control defines 0 %."),
+            Param("sheet", str, help="XLSX sheet."),
+            _GENOTYPE,
+            Param(
+                "table",
+                Path,
+                output="table:wells",
+                help="Write the normalised wells (.csv/.tsv/.parquet).",
+            ),
+            Param(
+                "figures",
+                Path,
+                output="figures",
+                help="Also write the figures (PNG and SVG) to this folder.",
+            ),
+        ],
+        report="kinresist.reports.dose:render",
+        text="kinresist.reports.dose:text",
+        **_COMMON,  # type: ignore[arg-type]
+    ),
+    Workflow(
+        group="dose",
+        command="gr",
+        help="GR metrics (Hafner 2016) per experiment from a GRmetrics-style table.",
+        run=run_gr,
+        inputs=[_TABLE],
+        params=[
+            Param("duration", float, help="Assay duration (h) when no time-zero counts."),
+            Param("doubling_time", float, help="Untreated doubling time (h)."),
+        ],
+        records=False,
+        default_format="json",
+    ),
+    Workflow(
+        group="dose",
+        command="select",
+        help="AIC model selection table (drc mselect): logLik, AIC, AICc, BIC, lack-of-fit p.",
+        run=run_select,
+        inputs=[_TABLE],
+        params=[
+            _DOSE,
+            _RESP,
+            Param("group_col", str, help="Group column."),
+            Param(
+                "models", str, default="LL.4,LL.3,LL.5,W1.4,W2.4", help="Comma-separated models."
+            ),
+        ],
+        records=False,
+        default_format="json",
+    ),
+    Workflow(
+        group="dose",
+        command="standard",
+        help="Standard-curve mode: fit 4PL/5PL to standards and interpolate the unknowns with CIs.",
+        run=run_standard,
+        inputs=[_TABLE],
+        params=[
+            Param(
+                "conc_col",
+                str,
+                required=True,
+                help="Standards' concentration column (empty for unknowns).",
+            ),
+            Param("signal_col", str, required=True, help="Signal column."),
+            Param(
+                "name_col",
+                str,
+                default="name",
+                help="Sample name column (replicates share a name).",
+            ),
+            Param("model", ("LL.4", "LL.5"), default="LL.4", help="LL.4 (4PL) or LL.5 (5PL)."),
+            _SE,
+        ],
+        records=False,
+        default_format="json",
+    ),
+]
