@@ -112,6 +112,8 @@ def test_outputs_csv_report_tsv_and_store(shared, cli, tmp_path: Path) -> None: 
             "synergyfinder",
             "--db",
             db,
+            "--subject",
+            "H3122",
             "--csv",
             csv,
             "--report",
@@ -126,7 +128,7 @@ def test_outputs_csv_report_tsv_and_store(shared, cli, tmp_path: Path) -> None: 
     assert len(table) == 72
     assert {"zip", "bliss", "hsa", "loewe"} <= set(table.columns)
     text = html.read_text()
-    assert "data:image/png;base64," in text
+    assert "<svg" in text
     assert "plotly" in text
     assert "Block 1" in text
     from kinresist.store import open_store
@@ -136,7 +138,7 @@ def test_outputs_csv_report_tsv_and_store(shared, cli, tmp_path: Path) -> None: 
     assert doc["blocks"][0]["scores"]["zip"] == pytest.approx(19.570812, rel=1e-3)
     tsv = cli(["synergy", "score", shared(*DATA), "--methods", "bliss,hsa", "--format", "tsv"])
     assert tsv.exit_code == 0
-    assert tsv.stdout.startswith("## kind: kinresist.synergy.scores")
+    assert tsv.stdout.startswith("## kind: synergy.score")
 
 
 def test_sensitivity_and_ci_commands(shared, cli) -> None:  # type: ignore[no-untyped-def]

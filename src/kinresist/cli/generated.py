@@ -102,32 +102,63 @@ def _input_param(spec: InputSpec) -> inspect.Parameter:
     )
 
 
+def _claims_out(wf: Workflow) -> bool:
+    """Whether the workflow's own option is ``--out`` (e.g. the BAM an aligner writes)."""
+    return any(p.cli_flag == "--out" for p in wf.params) or any(
+        i.option and i.cli_flag == "--out" for i in wf.inputs
+    )
+
+
+def _formats(wf: Workflow) -> tuple[str, ...]:
+    return FORMATS + tuple(f for f in wf.writers if f not in FORMATS)
+
+
+def _infer_format(wf: Workflow, out: Path | None) -> str | None:
+    """The format an ``--out`` name asks for (``.json``, ``.tsv``, ``.parquet``, ``.html``, or a
+    workflow writer's suffix such as ``.vcf``), used when ``--format`` is not given."""
+    if out is None:
+        return None
+    suffix = out.suffix.lower().lstrip(".")
+    known = {"json": "json", "tsv": "tsv", "parquet": "parquet", "html": "html", "htm": "html"}
+    known.update({f: f for f in wf.writers})
+    return known.get(suffix)
+
+
 def _common_params(wf: Workflow) -> list[inspect.Parameter]:
     def kw(name: str, annotation: Any, default: Any) -> inspect.Parameter:
         return inspect.Parameter(
             name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
         )
 
+    fmt_enum = _Format if not wf.writers else _choice_enum("fmt", _formats(wf))
     out = [
         kw(
             "fmt",
             Annotated[
-                _Format,
+                fmt_enum | None,  # type: ignore[valid-type]
                 typer.Option(
                     "--format",
                     "-f",
                     help="Output: a human summary, JSON, the primary table as TSV, Parquet tables "
-                    "(needs --out) or the HTML report (needs --out).",
+                    "(needs --out) or the HTML report (needs --out)"
+                    + "".join(f", {f} (needs --out)" for f in wf.writers)
+                    + f". Default: from the --out suffix, else {wf.default_format}.",
                     case_sensitive=False,
+                    show_default=False,
                 ),
             ],
-            _Format(wf.default_format),
-        ),
-        kw(
-            "out",
-            Annotated[Path | None, typer.Option("--out", "-o", help="Write the output here.")],
             None,
         ),
+    ]
+    if not _claims_out(wf):
+        out.append(
+            kw(
+                "out",
+                Annotated[Path | None, typer.Option("--out", "-o", help="Write the output here.")],
+                None,
+            )
+        )
+    out += [
         kw(
             "html_path",
             Annotated[
@@ -225,9 +256,17 @@ def emit_result(
     if html_path is not None:
         html_path.parent.mkdir(parents=True, exist_ok=True)
         html_path.write_text(render_html(wf, result), encoding="utf-8")
-    if fmt in ("parquet", "html") and out is None:
+    if (fmt in ("parquet", "html") or fmt in wf.writers) and out is None:
         msg = f"--format {fmt} writes a file: add --out PATH"
         raise InputError(msg)
+    if fmt in wf.writers and fmt not in FORMATS:
+        from kinresist.core.registry import resolve
+
+        assert out is not None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        resolve(wf.writers[fmt])(result, out)
+        sys.stderr.write(f"wrote {out}\n")
+        return
     if fmt == "parquet":
         assert out is not None
         written = result.write(out, "parquet")
@@ -252,9 +291,19 @@ def emit_result(
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def ensure_figures(wf: Workflow, result: Result) -> Result:
+    """Add the figures a workflow draws on demand (its ``figures`` hook), once."""
+    if wf.figures and not result.figures:
+        from kinresist.core.registry import resolve
+
+        resolve(wf.figures)(result)
+    return result
+
+
 def render_html(wf: Workflow, result: Result) -> str:
     from kinresist.core.registry import resolve
 
+    ensure_figures(wf, result)
     if wf.report:
         return str(resolve(wf.report)(result))
     from kinresist.reports.result import render_result
@@ -315,14 +364,22 @@ def record_result(
     return summary.to_dict()
 
 
-def write_extra_outputs(result: Result, targets: dict[str, tuple[str, Path]]) -> None:
-    """Write the ``output`` options: a table file (format by suffix) or a folder of figures."""
+def write_extra_outputs(wf: Workflow, result: Result, targets: dict[str, tuple[str, Path]]) -> None:
+    """Write the ``output`` options: a table (format by suffix), the HTML report, or figures."""
     for kind, path in targets.values():
-        if kind == "table" or kind.startswith("table:"):
+        if kind == "html":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render_html(wf, result), encoding="utf-8")
+        elif kind == "table" or kind.startswith("table:"):
             result.write(path, table=kind.partition(":")[2] or None)
+        elif kind.startswith("writer:"):
+            from kinresist.core.registry import resolve
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            resolve(wf.writers[kind.partition(":")[2]])(result, path)
         elif kind == "figures":
             path.mkdir(parents=True, exist_ok=True)
-            for fig in result.figures:
+            for fig in ensure_figures(wf, result).figures:
                 safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in fig.name)
                 if fig.svg is not None:
                     (path / f"{safe}.svg").write_text(fig.svg, encoding="utf-8")
@@ -335,9 +392,13 @@ def build_command(wf: Workflow) -> Callable[..., None]:
     names = {p.name for p in wf.params if p.output is None} | {i.name for i in wf.inputs}
     outputs = {p.name: p.output for p in wf.params if p.output is not None}
 
+    claims_out = _claims_out(wf)
+
     def command(**kwargs: Any) -> None:
-        fmt = str(kwargs.pop("fmt").value)
-        out = kwargs.pop("out")
+        given = kwargs.pop("fmt")
+        out = None if claims_out else kwargs.pop("out")
+        fmt = str(given.value) if given is not None else None
+        fmt = fmt or _infer_format(wf, out) or wf.default_format
         html_path = kwargs.pop("html_path")
         quiet = kwargs.pop("quiet")
         store_opts = {
@@ -356,7 +417,7 @@ def build_command(wf: Workflow) -> Callable[..., None]:
         _parse_collected(store_opts["collected"])  # refuse a bad date before any work
         extra = {k: kwargs.get(k) for k in outputs}
         result = wf(**call)
-        write_extra_outputs(result, {k: (outputs[k], v) for k, v in extra.items() if v})
+        write_extra_outputs(wf, result, {k: (outputs[k], v) for k, v in extra.items() if v})
         if wf.records:
             record_result(wf, result, **{**store_opts, "study": store_opts["study"] or "default"})
         emit_result(wf, result, fmt=fmt, out=out, html_path=html_path)

@@ -34,7 +34,6 @@ _GROUPS = (
         "store",
         "Project store: initialise, migrate, list studies and samples.",
     ),
-    ("kinresist.cli.synergy", "synergy", "Drug-combination synergy: Bliss, HSA, Loewe, ZIP, CI."),
     (
         "kinresist.cli.ddpcr",
         "ddpcr",
@@ -92,7 +91,7 @@ def _vendored_click_exception() -> type[click.ClickException]:
         from typer._click.exceptions import ClickException  # type: ignore[import-not-found]
     except ImportError:
         return click.ClickException
-    return ClickException  # type: ignore[no-any-return]
+    return ClickException  # type: ignore[no-any-return,return-value]
 
 
 _VendoredClickException = _vendored_click_exception()
@@ -116,7 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("Aborted.\n")
         return 1
     except (click.ClickException, _VendoredClickException) as exc:
-        exc.show()
+        if any(c.__name__ == "BadParameter" for c in type(exc).__mro__):
+            # a bad value (missing file, unknown choice): one line, like every input error
+            sys.stderr.write(f"InputError: {' '.join(exc.format_message().split())}\n")
+        else:
+            exc.show()
         return 2
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
         if debug:

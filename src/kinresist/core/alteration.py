@@ -248,5 +248,6 @@ def parse_target(target: str) -> tuple[str | None, AlterationKey | None, bool]:
         return gene, None, True
     if not rest:
         return gene, None, False
-    key = alteration_key(gene, " ".join(rest))
+    # "EGFR_E746_A750del": the underscore may belong to the change itself
+    key = alteration_key(gene, " ".join(rest)) or alteration_key(gene, "_".join(rest))
     return gene, key, False

@@ -142,6 +142,8 @@ def record_in(
     def sample_row(subject_label: str | None, label: str | None) -> Sample:
         subj = subject_row(subject_label)
         name = label or sample
+        if not name and subject_kind in ("cell_line", "pooled"):
+            name = subj.label  # a cell line or a pool is its own sample unless told otherwise
         if not name:
             msg = (
                 f"cannot record the {result.workflow} result: a row names no sample; give one "
@@ -163,7 +165,11 @@ def record_in(
             f"body of {len(body_json):,} characters not stored; see the written outputs"
         )
     first_subject = subject_row(None) if subject else None
-    first_sample = sample_row(None, None) if (subject and sample) else None
+    first_sample = (
+        sample_row(None, None)
+        if subject and (sample or subject_kind in ("cell_line", "pooled"))
+        else None
+    )
     run = tx.add_run(
         kind=result.workflow,
         parameters=dict(result.provenance.parameters),

@@ -125,10 +125,17 @@ class Workflow:
     long_running: bool = False
     default_format: Literal["json", "tsv", "text"] = "text"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Extra output formats, ``{"vcf": "module:function"}``; ``function(result, path)`` writes
+    #: the file (``--format vcf --out X``, ``--out X.vcf``, or an ``output="writer:vcf"`` option).
+    writers: Mapping[str, str] = field(default_factory=dict)
+    #: ``"module:function"`` adding figures to a result on demand (``function(result)``), for
+    #: figures too costly to draw on every run; called before the HTML report is rendered.
+    figures: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "inputs", tuple(self.inputs))
         object.__setattr__(self, "params", tuple(self.params))
+        object.__setattr__(self, "writers", dict(self.writers))
         names = [i.name for i in self.inputs] + [p.name for p in self.params]
         if len(set(names)) != len(names):
             msg = f"workflow {self.name}: duplicate input/option names {names}"

@@ -1,31 +1,18 @@
-"""Self-contained HTML report of synergy scores (inline PNGs and inline plotly.js)."""
+"""Synergy report: renders a ``synergy.score`` :class:`~kinresist.core.Result` (computes nothing)."""
 
 from __future__ import annotations
 
-import base64
-import io
-from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-import jinja2
-from matplotlib.figure import Figure
+from kinresist.core.result import Result
+from kinresist.reports.result import _Fig, figure_markup, render_page, render_result
 
-from kinresist.synergy.combination_index import combination_index
-from kinresist.synergy.engine import BlockScores
-
-__all__ = ["render_report", "write_report"]
-
-_TEMPLATE = "synergy_report.html.j2"
-
-
-def _png(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+__all__ = ["render", "text"]
 
 
 def _fmt(v: Any, spec: str = ".2f") -> str:
+    if v is None:
+        return "NA"
     try:
         f = float(v)
     except (TypeError, ValueError):
@@ -33,77 +20,53 @@ def _fmt(v: Any, spec: str = ".2f") -> str:
     return "NA" if f != f else format(f, spec)
 
 
-def render_report(
-    scores: Sequence[BlockScores],
-    *,
-    payload: Mapping[str, Any] | None = None,
-    surfaces: bool = True,
-) -> str:
-    """The report as an HTML string (one section per block)."""
-    from kinresist.synergy.plots import (
-        plot_contour,
-        plot_fa_ci,
-        plot_heatmap,
-        plot_single_agents,
-        surface_figure,
-    )
-
+def render(result: Result, *, title: str | None = None) -> str:
+    """One section per block: score table, heat maps, contour, single agents, Fa-CI, surface."""
+    if result.workflow != "synergy.score":
+        return render_result(result, title=title)
+    figs: dict[str, list[_Fig]] = {}
+    for f in result.figures:
+        block, _, name = f.name.partition(":")
+        figs.setdefault(block, []).append(_Fig(name, f.caption, figure_markup(f)))
     sections = []
-    first_plotly = True
-    for s in scores:
-        methods = list(s.synergy)
-        figs = {f"heatmap_{m}": _png(plot_heatmap(s, m)) for m in methods}
-        main = "zip" if "zip" in methods else methods[0]
-        figs["contour"] = _png(plot_contour(s, main))
-        figs["singles"] = _png(plot_single_agents(s))
-        ci = combination_index(s.block)
-        figs["fa_ci"] = _png(plot_fa_ci(ci, title=f"Fa–CI, block {s.block.block_id}"))
-        surface_html = ""
-        if surfaces:
-            surface_html = surface_figure(s, main).to_html(
-                full_html=False, include_plotlyjs=True if first_plotly else False
-            )
-            first_plotly = False
+    for d in result.body["blocks"]:
         sections.append(
             {
-                "block": s.block,
-                "mode": s.mode,
+                "block": d,
                 "rows": [
                     {
                         "method": m.upper(),
-                        "mean": _fmt(s.summary[m]["mean"]),
-                        "area": _fmt(s.summary[m]["max_area_3x3"]),
-                        "p": _fmt(s.summary[m]["p_value"], ".3g"),
-                        "undefined": s.summary[m]["n_undefined"],
+                        "mean": _fmt(s.get("mean")),
+                        "area": _fmt(s.get("max_area_3x3")),
+                        "p": _fmt(s.get("p_value"), ".3g"),
+                        "undefined": s.get("n_undefined"),
                     }
-                    for m in methods
+                    for m, s in d["summary"].items()
                 ],
-                "flags": s.flags,
-                "figs": figs,
-                "methods": methods,
-                "surface": surface_html,
-                "ci_rows": [
-                    {
-                        "ratio": _fmt(r["ratio"], ".3g"),
-                        **{f"ci{int(f * 100)}": _fmt(r[f"ci_{f:g}"], ".3g") for f in ci.fa_levels},
-                    }
-                    for r in ci.fixed_ratio
-                ],
+                "figures": figs.get(str(d["block_id"]), []),
+                "ci_rows": d.get("combination_index_rays", []),
             }
         )
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("kinresist.reports", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
+    return render_page(
+        "synergy_report.html.j2",
+        title=title or "Drug-combination synergy",
+        envelope=result.envelope(),
+        sections=sections,
+        mode=result.provenance.parameters.get("mode", ""),
+        fmt=_fmt,
     )
-    head = dict(payload or {})
-    return env.get_template(_TEMPLATE).render(sections=sections, head=head)
 
 
-def write_report(
-    scores: Sequence[BlockScores], path: str | Path, *, payload: Mapping[str, Any] | None = None
-) -> Path:
-    """Write the HTML report to ``path``."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(render_report(scores, payload=payload), encoding="utf-8")
-    return p
+def text(result: Result) -> str:
+    """One line per block: each method's mean score and p."""
+    if result.workflow != "synergy.score":
+        return result.primary_table.to_string(index=False, max_rows=200)
+    lines = []
+    for d in result.body["blocks"]:
+        parts = ", ".join(
+            f"{m.upper()} {_fmt(s.get('mean'))} (p {_fmt(s.get('p_value'), '.3g')})"
+            for m, s in d["summary"].items()
+        )
+        flags = f" [{', '.join(d['flags'])}]" if d["flags"] else ""
+        lines.append(f"block {d['block_id']}: {d['drug1']} + {d['drug2']}: {parts}{flags}")
+    return "\n".join(lines)
