@@ -152,7 +152,8 @@ def run_demo(out_dir: str | PathLike[str] = "kinresist-demo") -> DemoResult:
     """
     from kinresist.interpret import interpret_findings
     from kinresist.interpret._kbindex import KBIndex
-    from kinresist.interpret.recording import record_interpretation
+    from kinresist.core import SampleInfo, record
+    from kinresist.interpret.contract import interpretation_result
     from kinresist.kb import load_kb
     from kinresist.reports.interpretation import write_interpretation_report
     from kinresist.store import open_store
@@ -177,14 +178,13 @@ def run_demo(out_dir: str | PathLike[str] = "kinresist-demo") -> DemoResult:
                 inputs=inputs,
             )
             interpretations.append(result)
-            record_interpretation(
+            record(
+                interpretation_result([result], inputs=dict(case.files), parameters={}),
                 store,
-                result,
                 study=STUDY,
                 subject=case.subject,
                 sample=case.sample,
-                sample_kind=case.sample_kind,
-                inputs=inputs,
+                info=SampleInfo(sample_type=case.sample_kind, collected=case.collected),
             )
             with store.transaction() as tx:
                 study = tx.get_or_create_study(STUDY)

@@ -45,7 +45,9 @@ def test_demo_calls_are_the_expected_biology(tmp_path: Path) -> None:
     assert set(result.classifications.values()) == {"on_target_mutation"}
     store_url = str(result.store)
     with open_store(store_url) as store:
-        outputs = {r.outputs["sample"]: r.outputs for r in store.runs(kind="interpret")}
+        outputs = {
+            r.outputs["body"]["sample"]: r.outputs["body"] for r in store.runs(kind="interpret")
+        }
     calls = {s: {d["drug"]: d["call"] for d in o["drugs"]} for s, o in outputs.items()}
     assert calls["DEMO-01-plasma"]["crizotinib"] == "resistant"  # L1196M: R (Lin 2017)
     assert calls["DEMO-01-plasma"]["lorlatinib"] == "sensitive"  # L1196M: T

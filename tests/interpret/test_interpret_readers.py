@@ -101,7 +101,7 @@ def test_tsv_and_text_formats(cli) -> None:
     res = cli(["interpret", "--finding", "ALK G1202R", "--format", "tsv"])
     assert res.exit_code == 0
     lines = res.stdout.splitlines()
-    assert lines[0].startswith("## kind: kinresist.interpretation")
+    assert lines[0].startswith("## kind: interpret")
     assert any(ln.startswith("## kb_version:") for ln in lines)
     header = next(ln for ln in lines if not ln.startswith("##")).split("\t")
     assert header[:3] == ["sample", "drug", "call"]

@@ -28,7 +28,6 @@ app = typer.Typer(
 
 _GROUPS = (
     ("kinresist.cli.kb", "kb", "Knowledge base: show, validate, import CIViC."),
-    ("kinresist.cli.interpret", None, None),
     (
         "kinresist.cli.store",
         "store",

@@ -124,6 +124,8 @@ class Workflow:
     records: bool = True
     long_running: bool = False
     default_format: Literal["json", "tsv", "text"] = "text"
+    #: A top-level command (``kinresist interpret``) rather than ``<group> <command>``.
+    toplevel: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: Extra output formats, ``{"vcf": "module:function"}``; ``function(result, path)`` writes
     #: the file (``--format vcf --out X``, ``--out X.vcf``, or an ``output="writer:vcf"`` option).
@@ -143,7 +145,7 @@ class Workflow:
 
     @property
     def name(self) -> str:
-        return f"{self.group}.{self.command}"
+        return self.group if self.toplevel else f"{self.group}.{self.command}"
 
     def runner(self) -> Callable[..., Result]:
         return resolve(self.run) if isinstance(self.run, str) else self.run

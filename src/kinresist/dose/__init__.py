@@ -12,15 +12,44 @@ Public API (library functions; the CLI ``kinresist dose`` is a thin adapter):
 * :data:`MODELS`, :func:`get_model`, :class:`Model` — model declarations
 """
 
-from kinresist.dose.compare import compare_groups
-from kinresist.dose.engine import FLAG_BITS, BatchFit, fit_batch
-from kinresist.dose.fit import fit_curves, read_dose_table, select_models
-from kinresist.dose.gr import gr_metrics, gr_values
-from kinresist.dose.metrics import ed
-from kinresist.dose.models import MODELS, Model, get_model
-from kinresist.dose.pipeline import analyse_plate
-from kinresist.dose.plates import read_plate, read_plate_map
-from kinresist.dose.standard import fit_standard, interpolate
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kinresist._lazy import lazy_module_attrs
+
+if TYPE_CHECKING:
+    from kinresist.dose.compare import compare_groups
+    from kinresist.dose.engine import FLAG_BITS, BatchFit, fit_batch
+    from kinresist.dose.fit import fit_curves, read_dose_table, select_models
+    from kinresist.dose.gr import gr_metrics, gr_values
+    from kinresist.dose.metrics import ed
+    from kinresist.dose.models import MODELS, Model, get_model
+    from kinresist.dose.pipeline import analyse_plate
+    from kinresist.dose.plates import read_plate, read_plate_map
+    from kinresist.dose.standard import fit_standard, interpolate
+
+_LAZY = {
+    "compare_groups": "kinresist.dose.compare",
+    "FLAG_BITS": "kinresist.dose.engine",
+    "BatchFit": "kinresist.dose.engine",
+    "fit_batch": "kinresist.dose.engine",
+    "fit_curves": "kinresist.dose.fit",
+    "read_dose_table": "kinresist.dose.fit",
+    "select_models": "kinresist.dose.fit",
+    "gr_metrics": "kinresist.dose.gr",
+    "gr_values": "kinresist.dose.gr",
+    "ed": "kinresist.dose.metrics",
+    "MODELS": "kinresist.dose.models",
+    "Model": "kinresist.dose.models",
+    "get_model": "kinresist.dose.models",
+    "analyse_plate": "kinresist.dose.pipeline",
+    "read_plate": "kinresist.dose.plates",
+    "read_plate_map": "kinresist.dose.plates",
+    "fit_standard": "kinresist.dose.standard",
+    "interpolate": "kinresist.dose.standard",
+}
+__getattr__, __dir__ = lazy_module_attrs(__name__, _LAZY)
 
 __all__ = [
     "FLAG_BITS",

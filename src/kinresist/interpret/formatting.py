@@ -34,6 +34,13 @@ def to_tsv(interpretations: list[Interpretation]) -> str:
     if not interpretations:
         return ""
     lines = [tsv_header(interpretations[0].header).rstrip("\n"), "\t".join(TSV_COLUMNS)]
+    lines += ["\t".join(_clean(c) for c in row) for row in drug_rows(interpretations)]
+    return "\n".join(lines) + "\n"
+
+
+def drug_rows(interpretations: list[Interpretation]) -> list[list[str]]:
+    """The rows of :func:`to_tsv` (one per sample x drug), as lists of cell text."""
+    rows = []
     for it in interpretations:
         labels = ";".join(f"{f.finding.label}[{f.match_level}]" for f in it.findings)
         for d in it.drugs:
@@ -53,8 +60,8 @@ def to_tsv(interpretations: list[Interpretation]) -> str:
                 d.rationale,
                 d.vaf_note,
             ]
-            lines.append("\t".join(_clean(c) for c in row))
-    return "\n".join(lines) + "\n"
+            rows.append([_clean(c) for c in row])
+    return rows
 
 
 def to_text(it: Interpretation) -> str:

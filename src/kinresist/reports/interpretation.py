@@ -14,13 +14,17 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from kinresist.interpret.contract import InterpretationResult
 from kinresist.interpret.result import Interpretation
-from kinresist.reports._html import render, svg_markup, write_html
+from kinresist.reports._html import render as render_template
+from kinresist.reports._html import svg_markup, write_html
 
 __all__ = [
     "PATHWAY_NODES",
     "pathway_svg",
+    "render",
     "render_interpretation_report",
+    "text",
     "write_interpretation_report",
 ]
 
@@ -157,7 +161,7 @@ def render_interpretation_report(
         raise ValueError(msg)
     cases = [_case_context(it, i + 1) for i, it in enumerate(interpretations)]
     first = interpretations[0]
-    return render(
+    return render_template(
         "interpretation.html.j2",
         title=title or "kinresist resistance interpretation",
         cases=cases,
@@ -176,3 +180,15 @@ def write_interpretation_report(
 ) -> Path:
     """Write the self-contained HTML report; return its path."""
     return write_html(path, render_interpretation_report(interpretations, title=title))
+
+
+def render(result: InterpretationResult, *, title: str | None = None) -> str:
+    """The HTML report of an ``interpret`` result (every case)."""
+    return render_interpretation_report(result.interpretations, title=title)
+
+
+def text(result: InterpretationResult) -> str:
+    """A terminal summary of every case."""
+    from kinresist.interpret.formatting import to_text
+
+    return "\n".join(to_text(it) for it in result.interpretations)
