@@ -150,9 +150,9 @@ def run_demo(out_dir: str | PathLike[str] = "kinresist-demo") -> DemoResult:
 
     Everything is written under ``out_dir`` (created; a previous demo store there is replaced).
     """
+    from kinresist.core import SampleInfo, record
     from kinresist.interpret import interpret_findings
     from kinresist.interpret._kbindex import KBIndex
-    from kinresist.core import SampleInfo, record
     from kinresist.interpret.contract import interpretation_result
     from kinresist.kb import load_kb
     from kinresist.reports.interpretation import write_interpretation_report
