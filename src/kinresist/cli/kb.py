@@ -205,13 +205,17 @@ def import_civic_cmd(
 
 
 def _record(db: str, payload: dict[str, Any], sha: str, path: str) -> None:
+    """Record the import as an analysis run through the one store writer."""
+    from kinresist.core import Provenance, Result, record
     from kinresist.store import open_store
 
-    with open_store(db) as store, store.transaction() as tx:
-        tx.add_run(
-            kind="kb.import_civic",
-            parameters=payload["parameters"],
-            inputs={path: sha},
-            outputs={"overlay": payload["overlay"], "counts": payload["counts"]},
-            kb_version=payload["kb_version"],
-        )
+    result = Result(
+        workflow="kb.import_civic",
+        schema_version=str(payload["schema_version"]),
+        provenance=Provenance.build(
+            inputs={path: sha}, parameters=payload["parameters"], kb_version=payload["kb_version"]
+        ),
+        body={"overlay": payload["overlay"], "counts": payload["counts"]},
+    )
+    with open_store(db) as store:
+        record(result, store, study="knowledge base")

@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kinresist.cli._common import DbOpt, FormatOpt, OutFormat, emit, resolve_db
+from kinresist.cli._common import DbOpt, FormatOpt, OutFormat, emit, emit_text, resolve_db
 from kinresist.provenance import stamp
 
 app = typer.Typer(no_args_is_help=True)
@@ -78,3 +78,35 @@ def samples(
     for r in rows:
         table.add_row(*(str(r[c] or "") for c in r))
     Console().print(table)
+
+
+@app.command("alteration")
+def alteration(
+    key: str = typer.Argument(..., help='An alteration in any spelling, e.g. "ALK G1202R".'),
+    db: DbOpt = None,
+    study: str | None = typer.Option(None, help="Only this study."),
+    fmt: FormatOpt = OutFormat.text,
+) -> None:
+    """Everything the store holds for one alteration: ddPCR, NGS, interpretations, IC50s."""
+    import pandas as pd
+
+    from kinresist.core import alteration_key
+    from kinresist.errors import InputError
+    from kinresist.store import open_store
+
+    parsed = alteration_key(None, key)
+    if parsed is None:
+        msg = f"{key!r} is not an alteration kinresist can name; write gene and change, e.g. 'ALK G1202R'"
+        raise InputError(msg)
+    with open_store(resolve_db(db)) as store:
+        rows = store.by_alteration(str(parsed), study=study)
+    if fmt is OutFormat.json:
+        emit(
+            {**stamp("kinresist.store.alteration", "1.0"), "alteration": str(parsed), "rows": rows}
+        )
+        return
+    frame = pd.DataFrame(rows)
+    if fmt is OutFormat.tsv:
+        emit_text(frame.to_csv(sep="\t", index=False))
+        return
+    emit_text(f"{parsed}: {len(rows)} records\n" + (frame.to_string(index=False) if rows else ""))
