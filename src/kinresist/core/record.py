@@ -142,8 +142,10 @@ def record_in(
     def sample_row(subject_label: str | None, label: str | None) -> Sample:
         subj = subject_row(subject_label)
         name = label or sample
-        if not name and subject_kind in ("cell_line", "pooled"):
-            name = subj.label  # a cell line or a pool is its own sample unless told otherwise
+        if not name and (subject_kind in ("cell_line", "pooled") or subject_label):
+            # a cell line or a pool is its own sample unless told otherwise; so is a subject
+            # that a row names without a sample (a patient's clinical outcome, an animal)
+            name = subj.label
         if not name:
             msg = (
                 f"cannot record the {result.workflow} result: a row names no sample; give one "
