@@ -93,8 +93,8 @@ def record(
     info, samples
         Sample metadata for every sample (``info``) or per sample label (``samples``).
     """
-    with store.transaction() as tx:
-        return record_in(
+    return store.write(
+        lambda tx: record_in(
             tx,
             result,
             study=study,
@@ -105,6 +105,7 @@ def record(
             samples=samples,
             db=store.url,
         )
+    )
 
 
 def record_in(

@@ -14,13 +14,13 @@ bad file stores nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from kinresist._version import __version__
@@ -60,7 +60,30 @@ _COUNTED = (
     Job,
 )
 
-__all__ = ["Store", "Transaction", "open_store"]
+__all__ = ["Store", "StoreBusyError", "Transaction", "open_store"]
+
+
+T = TypeVar("T")
+
+
+class StoreBusyError(StoreError):
+    """Another process holds the store's write lock (SQLite) or a conflicting lock."""
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return (
+        "database is locked" in text
+        or "database is busy" in text
+        or "could not obtain lock" in text
+    )
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The database's own one-line reason, without the SQL statement or its parameters."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).split("\n", 1)[0]
+    return " ".join(text.split())
 
 
 def _check_choice(value: str, allowed: Sequence[str], what: str) -> str:
@@ -89,9 +112,16 @@ class Transaction:
     def get_or_create_study(self, name: str, *, description: str = "") -> Study:
         study = self.session.scalar(select(Study).where(Study.name == name))
         if study is None:
-            study = Study(name=name, description=description)
-            self.session.add(study)
-            self.session.flush()
+            # a savepoint makes this safe against a concurrent writer creating the same study
+            try:
+                with self.session.begin_nested():
+                    study = Study(name=name, description=description)
+                    self.session.add(study)
+                    self.session.flush()
+            except IntegrityError:
+                study = self.session.scalar(select(Study).where(Study.name == name))
+                if study is None:
+                    raise
         return study
 
     def get_or_create_subject(
@@ -108,15 +138,23 @@ class Transaction:
             select(Subject).where(Subject.study_id == study.id, Subject.label == label)
         )
         if subject is None:
-            subject = Subject(
-                study_id=study.id,
-                label=label,
-                kind=kind,
-                species=species,
-                attributes=_jsonable(dict(attributes or {})),
-            )
-            self.session.add(subject)
-            self.session.flush()
+            try:
+                with self.session.begin_nested():
+                    subject = Subject(
+                        study_id=study.id,
+                        label=label,
+                        kind=kind,
+                        species=species,
+                        attributes=_jsonable(dict(attributes or {})),
+                    )
+                    self.session.add(subject)
+                    self.session.flush()
+            except IntegrityError:  # created meanwhile by a concurrent writer
+                subject = self.session.scalar(
+                    select(Subject).where(Subject.study_id == study.id, Subject.label == label)
+                )
+                if subject is None:
+                    raise
         elif subject.kind != kind:
             msg = f"subject {label!r} already exists as a {subject.kind}, not a {kind}"
             raise InputError(msg)
@@ -306,15 +344,58 @@ class Store:
             with session.begin():
                 yield Transaction(session)
         except IntegrityError as exc:
-            msg = f"store rejected the data (nothing was written): {exc.orig}"
+            msg = f"store rejected the data (nothing was written): {_reason(exc)}"
             raise StoreError(msg) from exc
         except KinresistError:
             raise
+        except OperationalError as exc:
+            if _is_busy(exc):
+                msg = "the store is busy: another process is writing to it"
+                raise StoreBusyError(msg) from exc
+            msg = f"store error (nothing was written): {_reason(exc)}"
+            raise StoreError(msg) from exc
         except SQLAlchemyError as exc:
-            msg = f"store error (nothing was written): {exc}"
+            msg = f"store error (nothing was written): {_reason(exc)}"
             raise StoreError(msg) from exc
         finally:
             session.close()
+
+    def write(self, work: Callable[[Transaction], T], *, timeout: float | None = None) -> T:
+        """Run ``work`` in one transaction, waiting (with backoff) while another writer holds the
+        lock. Stage everything before calling this, so the lock is held only while writing.
+
+        The wait is ``timeout`` seconds (default ``$KINRESIST_DB_TIMEOUT`` or 300); a one-line note
+        goes to stderr when it starts, and a clear :class:`StoreBusyError` ends it.
+        """
+        import os
+        import random
+        import sys
+        import time
+
+        limit = float(os.environ.get("KINRESIST_DB_TIMEOUT", "300")) if timeout is None else timeout
+        start = time.monotonic()
+        delay = 0.05
+        told = False
+        while True:
+            try:
+                with self.transaction() as tx:
+                    return work(tx)
+            except StoreBusyError:
+                waited = time.monotonic() - start
+                if waited >= limit:
+                    msg = (
+                        f"the store {self.url} stayed busy for {waited:.0f} s (another process is "
+                        "writing); nothing was written. Retry when it finishes, or raise "
+                        "$KINRESIST_DB_TIMEOUT"
+                    )
+                    raise StoreBusyError(msg) from None
+                if not told:
+                    sys.stderr.write(
+                        f"store busy (another import is writing); waiting up to {limit:.0f} s...\n"
+                    )
+                    told = True
+                time.sleep(min(delay * (1 + random.random()), max(limit - waited, 0.01)))
+                delay = min(delay * 2, 2.0)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -48,7 +48,9 @@ def resolve_url(db: str | os.PathLike[str] | None) -> str:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(
+        "PRAGMA busy_timeout=1000"
+    )  # kinresist waits itself (Store.write), with a message
     cursor.close()
 
 
