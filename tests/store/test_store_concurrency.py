@@ -58,7 +58,8 @@ def test_sqlite_writer_waits_for_the_lock_and_says_so(tmp_path, capsys) -> None:
     assert waited >= 2.0
     err = capsys.readouterr().err
     assert "store busy" in err
-    assert "INSERT" not in err and "SELECT" not in err
+    assert "INSERT" not in err
+    assert "SELECT" not in err
 
 
 def test_sqlite_busy_timeout_is_a_clear_error(tmp_path, monkeypatch) -> None:
@@ -72,8 +73,10 @@ def test_sqlite_busy_timeout_is_a_clear_error(tmp_path, monkeypatch) -> None:
             with pytest.raises(StoreBusyError) as info:
                 store.write(lambda tx: record_in_tx(tx), timeout=1.5)
             text = str(info.value)
-            assert "nothing was written" in text and "KINRESIST_DB_TIMEOUT" in text
-            assert "INSERT" not in text and "[SQL" not in text
+            assert "nothing was written" in text
+            assert "KINRESIST_DB_TIMEOUT" in text
+            assert "INSERT" not in text
+            assert "[SQL" not in text
     finally:
         holder.rollback()
         holder.close()
