@@ -29,8 +29,8 @@ def _edit(path: Path, fn) -> None:
 
 def test_bundled_kb_loads_and_is_versioned() -> None:
     kb = load_kb(overlays=())
-    assert kb.version == kb_version(overlays=()) == "2026.11.0"
-    assert kb.release_date == "2026-11-22"
+    assert kb.version == kb_version(overlays=()) == "2026.12.0"
+    assert kb.release_date == "2026-12-06"
     assert {"ALK", "ROS1", "EGFR", "MET", "KRAS", "KIT", "ERBB2", "PTK2", "EML4"} <= set(kb.genes)
     assert kb.gene("ALK").mane_refseq == "NM_004304.5"
     assert kb.gene("FAK").symbol == "PTK2"
@@ -117,18 +117,25 @@ def test_mechanisms_and_investigations() -> None:
     (prior,) = kb.priors
     assert (prior.given, prior.raises) == ("ALK:EML4-ALK v3", "ALK:G1202R")
     assert dict(prior.observed)["g1202r_pct_v3"] == 32
-    freq = {(f.subject, f.frequency.low_pct, f.frequency.high_pct) for f in kb.frequencies}
-    assert ("ALK:G1269A", 4, 36) in freq
-    assert ("KRAS:MUTATION", 9, 18) in freq
+    # every frequency is n/denominator of one cohort with a PMID (Doebele 2012 abstract: 11
+    # evaluable crizotinib-resistant patients, 4 with ALK kinase-domain mutations, 2 of them
+    # G1269A; 2 KRAS). The former SOURCE-DOC ranges (G1269A "4-36 %", KRAS "9-18 %", on-target
+    # "20-30 %") had no cohort and mislabelled the totals; they are gone.
+    freq = {
+        (f.subject, f.frequency.n, f.frequency.denominator, f.frequency.pmid)
+        for f in kb.frequencies
+    }
+    assert ("ALK:G1269A", 2, 11, "22235099") in freq
+    assert ("KRAS:MUTATION", 2, 11, "22235099") in freq
     m = kb.mechanism("alk_kinase_domain_mutation")
-    assert {(f.low_pct, f.high_pct) for f in m.frequencies} >= {(20, 30), (57, 57)}
+    assert {(f.n, f.denominator) for f in m.frequencies} == {(4, 11)}
 
 
 def test_kb_version_is_cheap() -> None:
     t = time.perf_counter()
     for _ in range(20):
         kb_version(overlays=())
-    assert kb_version(overlays=()) == "2026.11.0"
+    assert kb_version(overlays=()) == "2026.12.0"
     # informational only: no timing assertion (speed is measured in benchmarks)
     _ = time.perf_counter() - t
 

@@ -65,6 +65,7 @@ class KBIndex:
     rules: list[Any] = field(default_factory=list)
     priors: list[Any] = field(default_factory=list)
     frequencies: list[Any] = field(default_factory=list)
+    sequence: list[Any] = field(default_factory=list)
     by_name: dict[tuple[str, str], list[Alteration]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -82,6 +83,7 @@ class KBIndex:
         default_factory=lambda: defaultdict(list)
     )
     drug_alias: dict[str, str] = field(default_factory=dict)
+    gene_alias: dict[str, str] = field(default_factory=dict)
     _trimmed: dict[tuple[str, str, int], list[tuple[str, str, list[Alteration]]]] | None = None
     _transcripts: dict[str, Any] = field(default_factory=dict)
 
@@ -105,6 +107,7 @@ class KBIndex:
             rules=list(_values(getattr(kb, "rules", None))),
             priors=list(_values(getattr(kb, "priors", None))),
             frequencies=list(_values(getattr(kb, "frequencies", None))),
+            sequence=list(_values(getattr(kb, "sequence", None))),
         )
         idx._build()
         return idx
@@ -143,6 +146,11 @@ class KBIndex:
             self.drug_alias[drug.name.lower()] = drug.name
             for syn in drug.synonyms:
                 self.drug_alias.setdefault(syn.lower(), drug.name)
+        for gene in self.genes.values():
+            self.gene_alias[gene.symbol.upper()] = gene.symbol
+        for gene in self.genes.values():
+            for alias in gene.aliases:
+                self.gene_alias.setdefault(alias.upper(), gene.symbol)
 
     # ------------------------------------------------------------------ lookups
     def find_by_name(self, gene: str, name: str) -> list[Alteration]:
@@ -190,6 +198,10 @@ class KBIndex:
                 tx = None
         self._transcripts[gene] = tx
         return tx
+
+    def canonical_gene(self, symbol: str) -> str:
+        """The KB's symbol for a gene name or alias (``HER2`` -> ``ERBB2``); unknown unchanged."""
+        return self.gene_alias.get(symbol.strip().upper(), symbol)
 
     def drug_name(self, name: str) -> str | None:
         """Canonical drug name for a name or synonym (case-insensitive)."""

@@ -1,19 +1,33 @@
-"""Per-drug calls: profile hits -> units -> evidence -> one call per drug (rules in :mod:`.rules`)."""
+"""Per-drug calls: profile hits -> units -> evidence -> one call per drug (rules in :mod:`.rules`).
+
+The case-level facts the per-drug rules need (the drugs the tumour progressed on, the
+co-mutations, whether co-occurring on-target mutations form a curated compound) are
+collected once in a :class:`CaseContext` by the engine.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kinresist.interpret._kbindex import KBIndex
 from kinresist.interpret.matching import LEVEL_RANK, FindingMatch
 from kinresist.interpret.result import DrugCall, EvidenceRef
-from kinresist.interpret.rules import UnitCall, call_from_evidence, combine_units
-from kinresist.kb.model import Evidence, Profile
+from kinresist.interpret.rules import (
+    LEVEL_ORDER,
+    UnitCall,
+    audit_ok,
+    call_from_evidence,
+    combine_units,
+    non_lung_diseases,
+)
+from kinresist.kb.model import Drug, Evidence, Profile
 
 __all__ = [
+    "ALLELE_KINDS",
     "POINT_KINDS",
+    "CaseContext",
     "Hit",
     "Unit",
     "build_units",
@@ -33,6 +47,8 @@ POINT_KINDS = {
     "gene_mutation",
     "exon",
 }
+#: Alteration kinds that name one allele (or one codon): what "mutation-specific" means.
+ALLELE_KINDS = frozenset({"substitution", "insertion", "deletion", "delins", "splice", "codon"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +67,33 @@ class Unit:
     label: str
     findings: frozenset[int]
     compound: Hit | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseContext:
+    """Case-level facts the per-drug rules need (built once by the engine).
+
+    ``prior_drugs`` are the drugs the tumour progressed on, oldest first;
+    ``co_mutations`` the indices of findings that are prognostic co-alterations (never a
+    unit); ``uncharacterised`` the labels of co-occurring on-target mutations that no
+    curated compound profile covers (empty when there are fewer than two or when one
+    curated compound covers them all); ``on_target_points`` the indices of the on-target
+    point mutations.
+    """
+
+    prior_drugs: tuple[Drug, ...] = ()
+    co_mutations: frozenset[int] = frozenset()
+    uncharacterised: tuple[str, ...] = ()
+    on_target_points: frozenset[int] = frozenset()
+    exact_ids: tuple[frozenset[str], ...] = field(default_factory=tuple)
+
+    @property
+    def latest_prior(self) -> Drug | None:
+        return self.prior_drugs[-1] if self.prior_drugs else None
+
+    @property
+    def prior_names(self) -> frozenset[str]:
+        return frozenset(d.name for d in self.prior_drugs)
 
 
 def profile_hits(matches: Sequence[FindingMatch], idx: KBIndex) -> list[Hit]:
@@ -96,10 +139,13 @@ def _evidence_ref(ev: Evidence, prof: Profile, precision: str, drug: str) -> Evi
         ic50_nm=ev.ic50_nm,
         fold_vs_wt=ev.fold_vs_wt,
         note=ev.note,
+        audit=ev.audit,
+        audit_pmids=ev.audit_pmids,
+        setting=ev.setting,
     )
 
 
-_ON_TARGET_MECHANISMS = {"on_target_mutation", "on_target_amplification"}
+_ON_TARGET_MECHANISMS = {"on_target_mutation", "on_target_amplification", "co_mutation"}
 
 
 def _resists(entry: str, drug: str, d: Any) -> bool:
@@ -120,12 +166,77 @@ def drug_key(ev: Evidence) -> str:
     return " + ".join(ev.drugs).lower()
 
 
-def _evidence_for(idx: KBIndex, hit: Hit, drug: str) -> list[EvidenceRef]:
-    return [
-        _evidence_ref(e, hit.profile, hit.precision, drug)
-        for e in idx.evidence_by_profile.get(hit.profile.id, [])
-        if drug_key(e) == drug
-    ]
+def _note(a: str, b: str) -> str:
+    return f"{a}; {b}" if a else b
+
+
+def _applicability(
+    idx: KBIndex, ev: Evidence, ref: EvidenceRef, hit: Hit, unit_exact: frozenset[str],
+    point_unit: bool, ctx: CaseContext,
+) -> EvidenceRef:  # fmt: skip
+    """Mark an item that cannot vote for this sample (never for lack of agreement)."""
+    latest = ctx.latest_prior
+    if latest is not None and ev.setting == "first_line":
+        return replace(
+            ref,
+            exclusion="setting",
+            note=_note(
+                ref.note,
+                f"first-line (ALK-TKI-naive) trial: not applicable after progression on {latest.name}",
+            ),
+        )
+    if (
+        latest is not None
+        and ev.setting == "post_progression"
+        and latest.name not in ev.prior_drugs
+    ):
+        return replace(
+            ref,
+            exclusion="setting",
+            note=_note(
+                ref.note,
+                f"studied after progression on {', '.join(ev.prior_drugs)}, not after {latest.name}",
+            ),
+        )
+    comps = hit.profile.components
+    codon_profile = (
+        len(comps) == 1 and getattr(idx.alterations.get(comps[0]), "kind", "") == "codon"
+    )
+    if codon_profile and "*" not in ev.alleles:
+        if not set(ev.alleles) & unit_exact:
+            return replace(
+                ref,
+                exclusion="codon_scope",
+                note=_note(
+                    ref.note,
+                    f"codon-level item whose source reports {', '.join(a.split(':')[-1] for a in ev.alleles) or 'no specific allele'}: "
+                    "not applied to another (or an unnamed) amino-acid change at the codon",
+                ),
+            )
+    if point_unit and ev.effect == "sensitive" and hit.precision in {"exon", "gene"}:
+        return replace(
+            ref,
+            exclusion="specificity",
+            note=_note(
+                ref.note,
+                f"{hit.precision}-level item: sensitivity is never inferred for a specific mutation "
+                "from a gene- or exon-level item",
+            ),
+        )
+    return ref
+
+
+def _evidence_for(
+    idx: KBIndex, hit: Hit, drug: str, unit_exact: frozenset[str], point_unit: bool,
+    ctx: CaseContext,
+) -> list[EvidenceRef]:  # fmt: skip
+    out = []
+    for e in idx.evidence_by_profile.get(hit.profile.id, []):
+        if drug_key(e) != drug:
+            continue
+        ref = _evidence_ref(e, hit.profile, hit.precision, drug)
+        out.append(_applicability(idx, e, ref, hit, unit_exact, point_unit, ctx))
+    return out
 
 
 def _mechanism_refs(
@@ -138,6 +249,8 @@ def _mechanism_refs(
     for mech in idx.mechanisms:
         if mech.category in _ON_TARGET_MECHANISMS or not alt_ids & set(mech.alterations):
             continue  # on-target resistance needs per-mutation evidence, never the mechanism
+        if alt_ids & set(mech.excludes):
+            continue  # "KRAS mutation other than G12C" never covers G12C
         if not any(_resists(r, drug, d) for r in mech.resists):
             continue
         names.append(mech.name)
@@ -157,6 +270,8 @@ def _mechanism_refs(
                     model_system="review",
                     pmid=pmid,
                     note=f"mechanism {mech.name}: confers resistance to {', '.join(mech.resists)}",
+                    audit="supported" if mech.status == "SOURCE-DOC" and pmid else None,
+                    audit_pmids=(pmid,) if mech.status == "SOURCE-DOC" and pmid else (),
                 )
             )
     return refs, names
@@ -180,10 +295,13 @@ def in_resistance_region(idx: KBIndex, m: FindingMatch) -> bool:
 
 
 def build_units(
-    matches: Sequence[FindingMatch], hits: list[Hit]
+    matches: Sequence[FindingMatch], hits: list[Hit], *, skip: frozenset[int] = frozenset()
 ) -> tuple[list[Hit], list[Hit], list[Unit], set[str]]:
-    """(compound hits, maximal compound hits, units, ids of the most specific profiles)."""
-    compounds = [h for h in hits if h.profile.is_compound]
+    """(compound hits, maximal compound hits, units, ids of the most specific profiles).
+
+    Findings in ``skip`` (co-mutations) form no unit: they never take part in a call.
+    """
+    compounds = [h for h in hits if h.profile.is_compound and not h.findings & skip]
     maximal = [
         h
         for h in compounds
@@ -198,7 +316,6 @@ def build_units(
                     most_specific_ids.add(h.profile.id)
                     break
 
-    # units: maximal compounds + the remaining findings
     units = [
         Unit(" + ".join(matches[i].finding.label for i in sorted(h.findings)), h.findings, h)
         for h in maximal
@@ -206,9 +323,58 @@ def build_units(
     units += [
         Unit(matches[i].finding.label, frozenset({i}), None)
         for i in range(len(matches))
-        if i not in covered
+        if i not in covered and i not in skip
     ]
     return compounds, maximal, units, most_specific_ids
+
+
+def _selected_by(
+    idx: KBIndex, prior: Drug, unit_exact: frozenset[str]
+) -> list[tuple[str, list[str]]]:
+    """Mutations of a unit that the prior drug selects for (verified resistance evidence)."""
+    out = []
+    for aid in sorted(unit_exact):
+        alt = idx.alterations.get(aid)
+        if alt is None or alt.kind not in ALLELE_KINDS:
+            continue
+        ids = [
+            e.id
+            for e in idx.evidence_by_profile.get(aid, [])
+            if drug_key(e) == prior.name and e.effect == "resistant" and e.votes_eligible
+        ]
+        if ids:
+            out.append((alt.name, ids))
+    return out
+
+
+def _unit_kind(matches: Sequence[FindingMatch], unit: Unit) -> str:
+    if unit.compound is not None:
+        return "compound"
+    f = matches[next(iter(unit.findings))].finding
+    if f.kind == "fusion":
+        return "fusion"
+    if f.kind == "amplification":
+        return "amplification"
+    if f.kind in POINT_KINDS:
+        return "mutation"
+    return "other"
+
+
+def _is_specific(refs: Sequence[EvidenceRef], idx: KBIndex) -> bool:
+    """Sensitive voting evidence from an allele-level or curated compound profile."""
+    for r in refs:
+        if not r.votes or r.effect != "sensitive":
+            continue
+        prof = idx.profiles.get(r.profile)
+        if prof is None:
+            continue
+        comps = [idx.alterations.get(c) for c in prof.components]
+        if all(c is not None and c.kind in ALLELE_KINDS for c in comps) and r.precision in {
+            "exact",
+            "codon",
+        }:
+            return True
+    return False
 
 
 def call_drug(
@@ -221,18 +387,43 @@ def call_drug(
     units: list[Unit],
     on_target: set[str],
     dominant: float | None,
-    prior_drug: Any,
+    prior_drug: Any = None,
+    ctx: CaseContext | None = None,
 ) -> DrugCall:
-    """The call for one drug: each unit's evidence (most specific profile first), then combined."""
+    """The call for one drug: each unit's evidence (most specific profile first), then combined.
+
+    After the evidence rule (:func:`.rules.call_from_evidence`) and the VAF rule
+    (:func:`.rules.combine_units`), the case rules apply, each leaving a flag:
+
+    * co-occurring on-target mutations without a curated compound profile: no unit may
+      say ``sensitive`` (-> ``intermediate``, flag ``compound_not_characterised``);
+    * a drug the tumour progressed on is not ``sensitive`` to a unit containing a
+      mutation it selects for (flag ``contains_mutation_selected_by_prior_drug``), and
+      never ``sensitive`` at all: mutation-specific support gives at most
+      ``intermediate``; first-line trial / gene-level support gives ``resistant``
+      (progression is direct evidence of resistance in this tumour; flag
+      ``progressed_on``).
+    """
+    if ctx is None:
+        ctx = CaseContext(prior_drugs=(prior_drug,) if prior_drug is not None else ())
+    exact_of = [
+        ctx.exact_ids[i] if i < len(ctx.exact_ids) else frozenset() for i in range(len(matches))
+    ]
     unit_calls: list[UnitCall] = []
     chain: list[EvidenceRef] = []
     context: list[EvidenceRef] = []
     conflict = False
     conflict_notes: list[str] = []
+    flags: list[str] = []
+    prior = next((p for p in ctx.prior_drugs if p.name == drug), None)
+    single_sensitive: list[str] = []
     for unit in units:
         label, fidx, comp = unit.label, unit.findings, unit.compound
         vafs = [v for v in (matches[i].finding.vaf for i in fidx) if v is not None]
         uvaf = min(vafs) if vafs else None
+        unit_exact = frozenset().union(*(exact_of[i] for i in fidx))
+        kind = _unit_kind(matches, unit)
+        point_unit = kind in {"mutation", "compound"}
         refs: list[EvidenceRef] = []
         reason = ""
         if comp is not None:
@@ -241,7 +432,7 @@ def call_drug(
                 key=lambda h: (-len(h.profile.components), LEVEL_RANK[h.precision]),
             )
             for h in cands:
-                refs = _evidence_for(idx, h, drug)
+                refs = _evidence_for(idx, h, drug, unit_exact, point_unit, ctx)
                 if refs:
                     if h is not comp:
                         reason = f"from {h.profile.name} ({len(h.profile.components)} of {len(comp.profile.components)} components)"
@@ -255,7 +446,7 @@ def call_drug(
                             votes=False,
                             note=f"single-mutation row, not used for the compound {comp.profile.name}",
                         )
-                        for r in _evidence_for(idx, h, drug)
+                        for r in _evidence_for(idx, h, drug, unit_exact, point_unit, ctx)
                     ]
                 unit_calls.append(
                     UnitCall(
@@ -263,6 +454,7 @@ def call_drug(
                         "unknown",
                         uvaf,
                         f"compound {comp.profile.name} not tested with {drug}",
+                        kind=kind,
                     )
                 )
                 continue
@@ -273,18 +465,45 @@ def call_drug(
                 (h for h in hits if not h.profile.is_compound and h.findings == fidx),
                 key=lambda h: LEVEL_RANK[h.precision],
             )
+            shown: list[EvidenceRef] = []
+            # tiers of precision: an exact match and codon-level items whose source names this
+            # very allele form the first tier (merged); then codon, exon, gene
+            tiers: dict[int, list[tuple[Hit, list[EvidenceRef]]]] = {}
             for h in singles:
-                refs = _evidence_for(idx, h, drug)
-                if refs:
-                    if h.precision != "exact":
-                        reason = f"{h.precision}-level match ({h.profile.name})"
-                    break
+                found = _evidence_for(idx, h, drug, unit_exact, point_unit, ctx)
+                if not found:
+                    continue
+                tier = LEVEL_RANK[h.precision]
+                if h.precision == "codon" and any(
+                    not r.exclusion for r in found
+                ):  # in scope: the source reports this allele
+                    tier = LEVEL_RANK["exact"]
+                tiers.setdefault(tier, []).append((h, found))
+            for tier in sorted(tiers):
+                found = [r for _, rs in tiers[tier] for r in rs]
+                if not any(not r.exclusion and audit_ok(r) for r in found):
+                    shown += found  # nothing usable here: a less precise profile may decide
+                    continue
+                refs = found
+                if tier != LEVEL_RANK["exact"]:
+                    reason = f"{tiers[tier][0][0].precision}-level match ({tiers[tier][0][0].profile.name})"
+                break
             if not refs:
                 mrefs, mnames = _mechanism_refs(idx, m.alteration_ids(), drug)
                 if mrefs:
                     refs = mrefs
                     reason = "mechanism: " + ", ".join(mnames)
             if not refs:
+                if shown:
+                    _, sconf, snote, smarked = call_from_evidence(shown)
+                    context += [replace(r, votes=False) for r in smarked]
+                    if any(r.exclusion == "audit" for r in smarked):
+                        flags.append("unverified_evidence_not_used")
+                    if any(r.exclusion == "setting" and r.setting == "first_line" for r in smarked):
+                        flags.append("first_line_evidence_not_applicable")
+                    if sconf:
+                        conflict = True
+                        conflict_notes.append(f"{label}: {snote}")
                 f = m.finding
                 on_point = f.gene in on_target and f.kind in POINT_KINDS
                 if on_point and m.level == "none" and not in_resistance_region(idx, m):
@@ -293,21 +512,95 @@ def call_drug(
                     why = f"not in KB (version {idx.version})"
                     if not on_point and f.gene in on_target:
                         why += "; outside the exons with known resistance mutations"
+                elif shown:
+                    why = (
+                        f"no usable evidence for {drug} (shown, not used: "
+                        + ", ".join(dict.fromkeys(r.id for r in shown))
+                        + ")"
+                    )
                 else:
                     why = f"no evidence for {drug}"
                 unit_calls.append(
-                    UnitCall(label, "unknown" if on_point else "no_evidence", uvaf, why)
+                    UnitCall(label, "unknown" if on_point else "no_evidence", uvaf, why, kind=kind)
                 )
                 continue
         ucall, uconf, unote, marked = call_from_evidence(refs)
         conflict |= uconf
         if unote:
             conflict_notes.append(f"{label}: {unote}")
+        if any(r.exclusion == "audit" for r in marked):
+            flags.append("unverified_evidence_not_used")
+        if any(r.exclusion == "setting" and r.setting == "first_line" for r in marked):
+            flags.append("first_line_evidence_not_applicable")
+        diseases = non_lung_diseases(marked)
+        if diseases and ucall != "unknown":
+            flags.append("non_lung_evidence")
+            reason = _note(
+                reason,
+                f"evidence from {', '.join(diseases)}, not lung cancer: flagged, not counted as "
+                "lung-cancer evidence",
+            )
+        voting = tuple(r for r in marked if r.votes)
+        specific = point_unit and _is_specific(voting, idx)
+        # case rule: the drug the tumour progressed on vs a mutation it selects for
+        if prior is not None and point_unit and ucall == "sensitive":
+            selected = _selected_by(idx, prior, unit_exact)
+            if selected and (comp is not None or len(ctx.on_target_points) > 1):
+                ucall = "intermediate"
+                flags.append("contains_mutation_selected_by_prior_drug")
+                names = ", ".join(f"{n} ({', '.join(ids)})" for n, ids in selected)
+                reason = _note(
+                    reason,
+                    f"contains {names}, resistance mutation(s) to {drug}, on which the tumour "
+                    "progressed: not sensitive",
+                )
         # the evidence chain cites PMIDs / CIViC EIDs; items without either are context
         chain += [r for r in marked if r.votes and (r.pmid or r.civic_eid)]
         context += [r for r in marked if not (r.votes and (r.pmid or r.civic_eid))]
-        unit_calls.append(UnitCall(label, ucall, uvaf, reason))
+        unit_calls.append(UnitCall(label, ucall, uvaf, reason, voting, specific, kind))
+        if (
+            ctx.uncharacterised
+            and point_unit
+            and fidx & ctx.on_target_points
+            and ucall == "sensitive"
+        ):
+            single_sensitive.append(label)
     call, rationale, vaf_note = combine_units(unit_calls, dominant)
+    deciding = [u for u in unit_calls if u.call == call and u.refs]
+    specific_all = any(u.specific for u in deciding) and call in {"sensitive", "intermediate"}
+    # case rule: co-occurring on-target mutations without a curated compound profile
+    if single_sensitive:
+        flags.append("compound_not_characterised")
+        note = (
+            "compound not characterised: "
+            + " + ".join(ctx.uncharacterised)
+            + " co-occur without a curated compound profile (sequential-TKI compounds can "
+            "resist every ALK TKI: Yoda 2018, PMID 29650534); the single-mutation sensitivity of "
+            + ", ".join(single_sensitive)
+            + " is not applied to the compound"
+        )
+        if call == "sensitive":
+            call = "intermediate"
+            note += ": downgraded to intermediate"
+        rationale = f"{note}; {rationale}"
+        specific_all = False  # single-mutation evidence does not speak for the compound
+    # case rule: never "sensitive" to the drug the tumour progressed on
+    if prior is not None and call != "resistant":
+        flags.append("progressed_on")
+        if specific_all:
+            call = "intermediate"
+            rationale = (
+                f"the tumour progressed on {drug}: mutation-level sensitivity gives at most "
+                f"'intermediate' ({rationale})"
+            )
+        else:
+            call = "resistant"
+            rationale = (
+                f"the tumour progressed on {drug}: progression is direct evidence of resistance; "
+                f"first-line trial or gene-level support does not apply after progression ({rationale})"
+            )
+            deciding = []
+    basis_level, basis = _basis(deciding, call, specific_all)
     d = idx.drugs.get(drug)
     return DrugCall(
         drug=drug,
@@ -321,5 +614,32 @@ def call_drug(
         conflict_note=" | ".join(conflict_notes),
         vaf_note=vaf_note,
         per_finding=tuple((u.label, u.call) for u in unit_calls),
-        prior_therapy=prior_drug is not None and prior_drug.name == drug,
+        prior_therapy=prior is not None,
+        flags=tuple(dict.fromkeys(flags)),
+        basis_level=basis_level,
+        specific=specific_all,
+        basis=basis,
+    )
+
+
+def _basis(deciding: Sequence[UnitCall], call: str, specific: bool) -> tuple[str | None, str]:
+    """The level and a sentence for the evidence that decided the call."""
+    if not deciding:
+        return None, ""
+    preferred = [u for u in deciding if u.specific] if specific else list(deciding)
+    refs = [
+        r
+        for u in preferred
+        for r in u.refs
+        if (r.effect == "sensitive") == (call == "sensitive") or call == "intermediate"
+    ] or [r for u in preferred for r in u.refs]
+    if not refs:
+        return None, ""
+    best = min(refs, key=lambda r: LEVEL_ORDER.get(r.level, 9))
+    cite = best.civic_eid or (f"PMID {best.pmid}" if best.pmid else best.id)
+    what = "mutation-specific" if specific else "not mutation-specific"
+    units = ", ".join(dict.fromkeys(u.label for u in preferred))
+    return best.level, (
+        f"{units}: {best.profile_name} x {best.drug}, {best.effect} ({cite}, level {best.level}, "
+        f"{best.precision} match; {what})"
     )

@@ -199,6 +199,9 @@ def _match_point(idx: KBIndex, f: Finding) -> FindingMatch:
         ]
     if f.kind in _POINT_KINDS or pc is not None:
         matches += _gene_level(idx, gene)
+    if pc is not None and (pc.alt_aa == "*" or pc.short.endswith("fs")):
+        # nonsense / frameshift: a loss of function of the gene (NF2 loss)
+        matches += [AlterationMatch(a, "gene") for a in idx.alterations_of_kind(gene, "loss")]
     note = ""
     if not matches:
         note = f"not in KB (version {idx.version})"
@@ -232,13 +235,53 @@ def _match_point(idx: KBIndex, f: Finding) -> FindingMatch:
     )
 
 
+def _match_state(idx: KBIndex, f: Finding, kind: str) -> FindingMatch:
+    """Expression / loss findings: the named item exactly, else the gene's items of that kind.
+
+    ``EGFR activation`` is EGFR:ACTIVATION exactly; ``EGFR overexpression`` matches it at
+    gene level (any activation/overexpression of the receptor); ``NF2 deletion`` is NF2:LOSS.
+    """
+    named = [a for a in idx.find_by_name(f.gene, f.alteration) if a.kind == kind]
+    if named:
+        return FindingMatch(f, _dedupe([AlterationMatch(a, "exact") for a in named]))
+    same_kind = idx.alterations_of_kind(f.gene, kind)
+    # one state item per gene and kind: "activation", "overexpression", "phospho-" and
+    # "upregulation" all name it (ERBB2 OVEREXPRESSION = "HER2 activation" in PMC8448518)
+    level: MatchLevel = "exact" if len(same_kind) == 1 else "gene"
+    return FindingMatch(f, _dedupe([AlterationMatch(a, level) for a in same_kind]))
+
+
+def _apply_excludes(m: FindingMatch) -> FindingMatch:
+    """Drop codon/exon/gene-level items that exclude an allele the finding matches exactly."""
+    exact = {am.alteration.id for am in m.matches if am.level == "exact"}
+    kept = tuple(
+        am for am in m.matches if am.level == "exact" or not exact & set(am.alteration.excludes)
+    )
+    if len(kept) == len(m.matches):
+        return m
+    return FindingMatch(m.finding, kept, m.codon, m.exon, m.hgvs_c, m.related, m.note)
+
+
 def match_finding(finding: Finding, idx: KBIndex) -> FindingMatch:
-    """Everything ``finding`` matches in the KB, each with its level."""
+    """Everything ``finding`` matches in the KB, each with its level.
+
+    Gene aliases are resolved first (``HER2`` -> ERBB2, ``FAK`` -> PTK2, ``NPM`` -> NPM1 as
+    a fusion partner); the returned finding carries the KB symbol.
+    """
+    gene = idx.canonical_gene(finding.gene)
+    partner = idx.canonical_gene(finding.fusion_partner) if finding.fusion_partner else None
+    if gene != finding.gene or partner != finding.fusion_partner:
+        alteration = finding.alteration
+        if finding.kind == "fusion" and finding.fusion_partner and partner:
+            alteration = alteration.replace(finding.fusion_partner, partner, 1)
+        finding = replace(finding, gene=gene, fusion_partner=partner, alteration=alteration)
     if finding.kind == "fusion":
         m = _match_fusion(idx, finding)
     elif finding.kind == "amplification":
         m = _match_amplification(idx, finding)
-    elif finding.kind in {"expression", "wild_type"}:
+    elif finding.kind in {"expression", "loss"}:
+        m = _match_state(idx, finding, finding.kind)
+    elif finding.kind == "wild_type":
         m = FindingMatch(
             finding,
             _dedupe(
@@ -249,7 +292,7 @@ def match_finding(finding: Finding, idx: KBIndex) -> FindingMatch:
             ),
         )
     else:
-        m = _match_point(idx, finding)
+        m = _apply_excludes(_match_point(idx, finding))
     if not m.matches and not m.note:
         m = FindingMatch(
             m.finding,

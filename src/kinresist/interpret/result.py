@@ -65,6 +65,12 @@ class EvidenceRef:
     fold_vs_wt: float | None = None
     note: str = ""
     votes: bool = True  # False: shown for context, not used for the call
+    audit: str | None = None  # SOURCE-DOC items: supported / contradicted / unsupported
+    audit_pmids: tuple[str, ...] = ()
+    setting: str = "any"  # any / first_line / post_progression
+    #: why the item cannot vote (set before the call rule runs): "audit", "setting",
+    #: "codon_scope", "specificity"; "" = eligible
+    exclusion: str = ""
 
     @property
     def pubmed_url(self) -> str | None:
@@ -95,6 +101,10 @@ class EvidenceRef:
             "fold_vs_wt": self.fold_vs_wt,
             "note": self.note,
             "used_for_call": self.votes,
+            "audit": self.audit,
+            "audit_pmids": list(self.audit_pmids),
+            "setting": self.setting,
+            "excluded_because": self.exclusion or None,
             "pubmed_url": self.pubmed_url,
             "civic_url": self.civic_url,
         }
@@ -114,6 +124,9 @@ class FindingResult:
     note: str
     mechanisms: tuple[str, ...]
     clone: str | None  # "dominant", "subclonal" (see VAF rule) or None
+    #: "driver" (the fusion), "on_target", "off_target", "co_mutation" (prognostic
+    #: co-alteration: annotated, never a call), "not_in_kb", "other"
+    role: str = "other"
 
     def to_dict(self) -> dict[str, Any]:
         f = self.finding
@@ -144,6 +157,7 @@ class FindingResult:
             "related_in_kb": list(self.related),
             "mechanisms": list(self.mechanisms),
             "clone": self.clone,
+            "role": self.role,
             "source": f.source,
             "sample": f.sample,
         }
@@ -190,6 +204,15 @@ class DrugCall:
     per_finding: tuple[tuple[str, str], ...] = ()  # (unit label, unit call)
     prior_therapy: bool = False
     rank: int | None = None
+    #: named conditions on the call: "compound_not_characterised", "non_lung_evidence",
+    #: "progressed_on", "contains_mutation_selected_by_prior_drug",
+    #: "unverified_evidence_not_used", "first_line_evidence_not_applicable"
+    flags: tuple[str, ...] = ()
+    #: the evidence that decided the call: the best level among the voting items of the
+    #: deciding unit(s), whether that support is mutation-specific, and a sentence
+    basis_level: str | None = None
+    specific: bool = False
+    basis: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -203,6 +226,10 @@ class DrugCall:
             "generation": self.generation,
             "prior_therapy": self.prior_therapy,
             "rank": self.rank,
+            "flags": list(self.flags),
+            "basis_level": self.basis_level,
+            "mutation_specific": self.specific,
+            "basis": self.basis,
             "per_finding": [{"findings": u, "call": c} for u, c in self.per_finding],
             "evidence": [e.to_dict() for e in self.evidence],
             "context_evidence": [e.to_dict() for e in self.context],
@@ -211,14 +238,31 @@ class DrugCall:
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """A ranked next-line option (a single drug or a mechanism-directed strategy)."""
+    """A ranked next-line option (a single drug or a mechanism-directed strategy).
+
+    ``basis`` starts with the call (``sensitive: ...``), ``guideline sequence: ...`` or
+    ``mechanism: ...`` and says why the option is ranked where it is; ``level`` is the
+    evidence level of the matching item, ``evidence`` its ids.
+    """
 
     rank: int
     option: str
     basis: str
+    call: str = ""
+    level: str | None = None
+    evidence: tuple[str, ...] = ()
+    group: str = ""  # "mutation_specific", "guideline_sequence", "other", "mechanism"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, "option": self.option, "basis": self.basis}
+        return {
+            "rank": self.rank,
+            "option": self.option,
+            "basis": self.basis,
+            "call": self.call or None,
+            "level": self.level,
+            "evidence": list(self.evidence),
+            "group": self.group or None,
+        }
 
 
 @dataclass(frozen=True, slots=True)

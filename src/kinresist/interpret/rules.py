@@ -18,10 +18,12 @@ __all__ = [
     "LEVEL_ORDER",
     "MINOR_SUBCLONE_RATIO",
     "UnitCall",
+    "audit_ok",
     "call_from_evidence",
     "classify",
     "combine_units",
     "in_indication",
+    "non_lung_diseases",
 ]
 
 #: Evidence levels, strongest first (CIViC A-E, the KB's one scale).
@@ -29,7 +31,8 @@ LEVEL_ORDER = {"A": 0, "B": 1, "C": 2, "D": 3, "E": 4}
 #: A finding is a minor subclone when its VAF is below this fraction of the highest
 #: point-mutation VAF in the sample (2 % next to 40 % is minor; 15 % next to 40 % is not).
 MINOR_SUBCLONE_RATIO = 0.25
-#: Genes whose alterations are off-target (bypass / downstream) for an ALK inhibitor.
+#: Genes whose alterations are off-target (bypass / downstream) for an ALK inhibitor. TP53 is
+#: not among them: it is a prognostic co-mutation (KB mechanism category ``co_mutation``).
 BYPASS_GENES = frozenset(
     {
         "EGFR",
@@ -44,8 +47,8 @@ BYPASS_GENES = frozenset(
         "BRAF",
         "MAP2K1",
         "PIK3CA",
-        "TP53",
         "RET",
+        "NF2",
         "AXL",
         "STAT3",
         "MAPK7",
@@ -69,6 +72,18 @@ def in_indication(disease: str) -> bool:
     return not d or any(w in d for w in _INDICATION_WORDS)
 
 
+def audit_ok(e: EvidenceRef) -> bool:
+    """May this item vote at all? SOURCE-DOC items only after an audit found them supported."""
+    return e.status != "SOURCE-DOC" or e.audit == "supported"
+
+
+def _audit_text(e: EvidenceRef) -> str:
+    if e.audit is None:
+        return "SOURCE-DOC, not audited: not used"
+    pm = f" (PMID {', '.join(e.audit_pmids)})" if e.audit_pmids else ""
+    return f"SOURCE-DOC, audit: {e.audit}{pm}: never used for a call"
+
+
 def call_from_evidence(
     items: Sequence[EvidenceRef],
 ) -> tuple[Call, bool, str, tuple[EvidenceRef, ...]]:
@@ -76,50 +91,100 @@ def call_from_evidence(
 
     Rule (in this order):
 
-    1. Voting items: VERIFIED and CIViC-imported items; SOURCE-DOC items vote only
-       when nothing verified exists (otherwise they are shown, marked not used).
-    2. Indication: when any voting item is from lung cancer (or names no disease,
-       as review tables), items from other diseases are shown but do not vote.
-    3. The strongest level among voting items (A > B > C > D > E) decides: if its
-       items agree, that is the call (sensitive, reduced -> intermediate, resistant).
-    4. If the strongest level's items disagree, the call is ``intermediate``.
-    5. ``conflict`` is True whenever the shown items disagree at all; the note
-       names both sides.
+    0. Items with an ``exclusion`` set by the caller (first-line trial after progression,
+       codon-level item about another amino-acid change, gene-level sensitivity for a
+       specific mutation) never vote and do not count as conflicting.
+    1. Audit: a SOURCE-DOC item votes only if its audit found it ``supported``;
+       ``contradicted`` / ``unsupported`` / unaudited items are shown, never used.
+    2. Verified first: VERIFIED and CIViC-imported items vote; a supported SOURCE-DOC item
+       votes only when nothing verified exists for the profile and drug.
+    3. Indication: when any voting item is from lung cancer (or names no disease, as review
+       tables), items from other diseases are shown but do not vote.
+    4. The strongest level among voting items (A > B > C > D > E) decides: if its items
+       agree, that is the call (sensitive, reduced -> intermediate, resistant).
+    5. If the strongest level's items disagree, the call is ``intermediate``.
+    6. ``conflict`` is True whenever the items about this profile and drug disagree
+       (audited-out and non-voting items included: a conflict is shown, never silently
+       resolved); the note names both sides.
     """
     if not items:
         return "unknown", False, "", ()
-    verified = [e for e in items if e.status != "SOURCE-DOC"]
-    voting = verified or list(items)
+    marked_in = [
+        e
+        if e.exclusion or audit_ok(e)
+        else replace(e, exclusion="audit", note=_join(e.note, _audit_text(e)))
+        for e in items
+    ]
+    eligible = [e for e in marked_in if not e.exclusion]
+    verified = [e for e in eligible if e.status != "SOURCE-DOC"]
+    voting = verified or eligible
     lung = [e for e in voting if in_indication(e.disease)]
     if lung:
         voting = lung
+    voting_ids = {id(e) for e in voting}
+    marked = tuple(
+        replace(
+            e,
+            votes=id(e) in voting_ids,
+            note=e.note
+            if id(e) in voting_ids or e.exclusion or e.status != "SOURCE-DOC"
+            else _join(
+                e.note, "SOURCE-DOC (audit supported): verified evidence exists, shown only"
+            ),
+        )
+        for e in marked_in
+    )
+    about = [e for e in marked if e.exclusion in ("", "audit")]
+    effects = {_EFFECT_CALL[e.effect] for e in about}
+    conflict = len(effects) > 1
+    if not voting:
+        note = ""
+        if conflict:
+            note = "conflicting evidence (" + _sides(about) + "); nothing usable decides"
+        return "unknown", conflict, note, marked
     best = min(LEVEL_ORDER.get(e.level, 9) for e in voting)
     top = [e for e in voting if LEVEL_ORDER.get(e.level, 9) == best]
     top_calls = {_EFFECT_CALL[e.effect] for e in top}
     call: Call = top_calls.pop() if len(top_calls) == 1 else "intermediate"
-    voting_ids = {id(e) for e in voting}
-    marked = tuple(replace(e, votes=id(e) in voting_ids) for e in items)
-    effects = {_EFFECT_CALL[e.effect] for e in items}
-    conflict = len(effects) > 1
     note = ""
     if conflict:
-        sides = []
-        for eff in ("sensitive", "intermediate", "resistant"):
-            refs = [_cite(e) for e in items if _EFFECT_CALL[e.effect] == eff]
-            if refs:
-                sides.append(f"{eff}: {', '.join(refs)}")
         how = (
             "strongest evidence disagrees -> intermediate"
             if len({_EFFECT_CALL[e.effect] for e in top}) > 1
             else f"decided by the strongest voting evidence (level {'ABCDE'[best] if best < 5 else '?'})"
         )
-        note = "conflicting evidence (" + "; ".join(sides) + f"); {how}"
+        note = "conflicting evidence (" + _sides(about) + f"); {how}"
     return call, conflict, note, marked
 
 
+def _join(a: str, b: str) -> str:
+    return f"{a}; {b}" if a else b
+
+
+def _sides(items: Sequence[EvidenceRef]) -> str:
+    sides = []
+    for eff in ("sensitive", "intermediate", "resistant"):
+        refs = [_cite(e) for e in items if _EFFECT_CALL[e.effect] == eff]
+        if refs:
+            sides.append(f"{eff}: {', '.join(refs)}")
+    return "; ".join(sides)
+
+
+def non_lung_diseases(items: Sequence[EvidenceRef]) -> tuple[str, ...]:
+    """Diseases of the voting items when none of them is lung cancer (else ())."""
+    voting = [e for e in items if e.votes]
+    if not voting or any(in_indication(e.disease) for e in voting):
+        return ()
+    return tuple(sorted({e.disease for e in voting}))
+
+
 def _cite(e: EvidenceRef) -> str:
-    ref = e.civic_eid or (f"PMID {e.pmid}" if e.pmid else e.id)
-    return f"{ref} [{e.level}, {e.status}]"
+    ref = (
+        e.id if e.status == "SOURCE-DOC" else e.civic_eid or (f"PMID {e.pmid}" if e.pmid else e.id)
+    )
+    status = e.status if e.audit is None else f"{e.status} audit {e.audit}"
+    disease = "" if in_indication(e.disease) else f", {e.disease}"
+    return f"{ref} [{e.level}, {status}{disease}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +199,11 @@ class UnitCall:
     call: str
     vaf: float | None
     reason: str = ""
+    #: the unit's voting evidence, and whether a sensitive call rests on mutation-specific
+    #: evidence (allele-level, or a curated compound profile)
+    refs: tuple[EvidenceRef, ...] = ()
+    specific: bool = False
+    kind: str = ""  # "mutation", "compound", "fusion", "amplification", "other"
 
 
 def combine_units(units: Sequence[UnitCall], dominant_vaf: float | None) -> tuple[Call, str, str]:

@@ -296,7 +296,17 @@ def import_civic(
                 result.skipped.append({"civic_eid": eid, "reason": "duplicate_of_curated",
                                        "detail": f"same profile x drugs x effect x PMID as {dup}"})  # fmt: skip
                 continue
-            result.evidence.append(_evidence(row, pid, g, effect, ms, inferred, len(groups) > 1))
+            item = _evidence(row, pid, g, effect, ms, inferred, len(groups) > 1)
+            alleles = _codon_alleles(kb, comp_ids, resolver, row.statement)
+            if alleles is not None:
+                item["alleles"] = alleles
+                item["note"] = str(item["note"]) + (
+                    f"; codon-level profile: the statement names {', '.join(alleles)}"
+                    if alleles
+                    else "; codon-level profile: the statement names no allele, so the item is "
+                    "never applied to a specific amino-acid change"
+                )
+            result.evidence.append(item)
     result.alterations = list(resolver.new.values())
     result.profiles = list(new_profiles.values())
     result.drugs = list(new_drugs.values())
@@ -390,6 +400,35 @@ def _evidence(
     if row.pmid:
         item["pmid"] = row.pmid
     return item
+
+
+_ALLELE_IN_TEXT = re.compile(r"\b([ACDEFGHIKLMNPQRSTVWY])(\d{1,4})([ACDEFGHIKLMNPQRSTVWY])\b")
+
+
+def _codon_alleles(
+    kb: KnowledgeBase, comp_ids: list[str], resolver: _Resolver, statement: str
+) -> list[str] | None:
+    """For a single codon-level profile (``ALK I1171``): the KB alleles the statement names.
+
+    None when the profile is not codon-level. Alleles the KB does not know are not listed.
+    """
+    if len(comp_ids) != 1:
+        return None
+    aid = comp_ids[0]
+    alt = kb.alterations.get(aid)
+    kind = alt.kind if alt is not None else resolver.new.get(aid, {}).get("kind")
+    if kind != "codon":
+        return None
+    gene = aid.split(":", 1)[0]
+    codon = resolver.codons.get(aid)
+    found: list[str] = []
+    for m in _ALLELE_IN_TEXT.finditer(statement):
+        if codon is not None and int(m.group(2)) != codon:
+            continue
+        for hit in kb.find_alterations(gene, m.group(0)):
+            if hit.kind != "codon" and hit.id not in found:
+                found.append(hit.id)
+    return found
 
 
 def _sibling_variants(p: Path) -> Path | None:

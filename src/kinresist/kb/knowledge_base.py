@@ -32,6 +32,7 @@ from kinresist.kb.records import (
     Investigation,
     KBRelease,
     PriorRule,
+    SequenceRule,
 )
 
 __all__ = ["Conflict", "KnowledgeBase", "alteration_key", "normalise_allele"]
@@ -116,6 +117,7 @@ class KnowledgeBase:
         rules: Iterable[InterpretationRule] = (),
         priors: Iterable[PriorRule] = (),
         investigations: Iterable[Investigation] = (),
+        sequence: Iterable[SequenceRule] = (),
     ) -> None:
         self.release = release
         self.genes: Mapping[str, Gene] = MappingProxyType({g.symbol: g for g in genes})
@@ -133,6 +135,7 @@ class KnowledgeBase:
         self.rules: tuple[InterpretationRule, ...] = tuple(rules)
         self.priors: tuple[PriorRule, ...] = tuple(priors)
         self.investigations: tuple[Investigation, ...] = tuple(investigations)
+        self.sequence: tuple[SequenceRule, ...] = tuple(sequence)
         self._build_indexes()
 
     # ------------------------------------------------------------------ indexes

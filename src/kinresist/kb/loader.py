@@ -56,6 +56,7 @@ from kinresist.kb.records import (
     KBRelease,
     Overlay,
     PriorRule,
+    SequenceRule,
     SkippedImport,
     Source,
 )
@@ -127,6 +128,7 @@ def _alteration(row: s.AlterationRow, sources: dict[str, Source]) -> Alteration:
         fusion_variant=row.fusion_variant,
         status=row.status,
         source=_cite(row.source, sources),
+        excludes=tuple(row.excludes),
     )
 
 
@@ -148,6 +150,30 @@ def _evidence(row: s.EvidenceRow, sources: dict[str, Source]) -> Evidence:
         ic50_nm=row.ic50_nm,
         fold_vs_wt=row.fold_vs_wt,
         note=row.note,
+        audit=row.audit,
+        audit_pmids=tuple(row.audit_pmids),
+        audit_note=row.audit_note,
+        setting=row.setting,
+        prior_drugs=tuple(row.prior_drugs),
+        alleles=tuple(row.alleles),
+    )
+
+
+def _frequency(row: s.FrequencyRow, sources: dict[str, Source]) -> Frequency:
+    pct = 100.0 * row.n / row.denominator
+    return Frequency(
+        context=row.context,
+        low_pct=pct,
+        high_pct=pct,
+        source=_cite(row.source, sources),
+        status=row.status,
+        id=row.id,
+        cohort=row.cohort,
+        n=row.n,
+        denominator=row.denominator,
+        pmid=row.pmid,
+        parent=row.parent,
+        overlap=row.overlap,
     )
 
 
@@ -302,18 +328,13 @@ def _load(base: Path, overlay_dirs: tuple[Path, ...]) -> KnowledgeBase:
     ]
 
     frequencies = [
-        AlterationFrequency(
-            f.alteration or f.mechanism or "",
-            Frequency(f.context, f.low_pct, f.high_pct, _cite(f.source, sources), f.status),
-        )
+        AlterationFrequency(f.alteration or f.mechanism or "", _frequency(f, sources))
         for f in freq_rows
     ]
     freq_by_mech: dict[str, list[Frequency]] = {}
     for fr in freq_rows:
         if fr.mechanism:
-            freq_by_mech.setdefault(fr.mechanism, []).append(
-                Frequency(fr.context, fr.low_pct, fr.high_pct, _cite(fr.source, sources), fr.status)
-            )
+            freq_by_mech.setdefault(fr.mechanism, []).append(_frequency(fr, sources))
     mech_values = [
         Mechanism(
             m.id,
@@ -328,6 +349,7 @@ def _load(base: Path, overlay_dirs: tuple[Path, ...]) -> KnowledgeBase:
             tuple(freq_by_mech.get(m.id, ())),
             tuple(m.references),
             m.status,
+            tuple(m.excludes),
         )
         for m in mechanisms.items.values()
     ]
@@ -387,6 +409,10 @@ def _load(base: Path, overlay_dirs: tuple[Path, ...]) -> KnowledgeBase:
             Investigation(i.id, i.applies_to, i.text, i.status, _cite(i.source, sources))
             for i in rules.investigations
         ],
+        sequence=[
+            SequenceRule(q.id, q.statement, tuple(q.pmids), q.status, _cite(q.source, sources))
+            for q in rules.sequence
+        ],
     )
     from kinresist.kb.integrity import check_integrity
 
@@ -398,6 +424,7 @@ def _load(base: Path, overlay_dirs: tuple[Path, ...]) -> KnowledgeBase:
             "evidence": evidence.where,
             "drug": drugs.where,
             "mechanism": mechanisms.where,
+            "frequency": {f.id: base / "frequencies.yaml" for f in freq_rows},
         },
     )
     return kb

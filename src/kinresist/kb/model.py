@@ -24,10 +24,12 @@ from typing import Literal
 __all__ = [
     "Alteration",
     "AlterationKind",
+    "AuditVerdict",
     "Drug",
     "Effect",
     "Evidence",
     "EvidenceLevel",
+    "EvidenceSetting",
     "EvidenceStatus",
     "Frequency",
     "Gene",
@@ -41,6 +43,14 @@ __all__ = [
 Effect = Literal["sensitive", "reduced", "resistant"]
 EvidenceLevel = Literal["A", "B", "C", "D", "E"]
 EvidenceStatus = Literal["VERIFIED", "SOURCE-DOC", "CIVIC-IMPORT"]
+#: Result of auditing a SOURCE-DOC item against primary literature / CIViC:
+#: ``supported`` (a cited primary source says the same), ``contradicted`` (verified sources
+#: say otherwise: never votes), ``unsupported`` (no primary source found: never votes).
+AuditVerdict = Literal["supported", "contradicted", "unsupported"]
+#: Population an item comes from: ``any`` (preclinical, case reports, mutation-level items),
+#: ``first_line`` (TKI-naive trials: not applicable after progression on an ALK TKI),
+#: ``post_progression`` (patients who progressed on ``Evidence.prior_drugs``).
+EvidenceSetting = Literal["any", "first_line", "post_progression"]
 ModelSystem = Literal["patient", "cell_line", "ba_f3", "xenograft", "cell_free", "review", "other"]
 AlterationKind = Literal[
     "substitution",  # single amino-acid change, e.g. G1202R
@@ -52,6 +62,7 @@ AlterationKind = Literal[
     "exon",  # any mutation in an exon, e.g. ALK exon 23 mutation
     "gene_mutation",  # any mutation in the gene
     "amplification",  # copy-number gain / amplification
+    "loss",  # gene loss: deletion, loss-of-function, inactivation (e.g. NF2 loss)
     "fusion",  # e.g. EML4-ALK (variant v1, v2, v3a...)
     "expression",  # over-expression / activation (phospho-RTK, IHC)
     "wild_type",
@@ -64,6 +75,7 @@ MechanismCategory = Literal[
     "microenvironment",
     "fak_specific",
     "histologic",
+    "co_mutation",  # prognostic co-alteration (TP53...): annotated, never a resistance call
 ]
 
 
@@ -126,6 +138,9 @@ class Alteration:
     fusion_variant: str | None = None  # "v1", "v3a"
     status: EvidenceStatus = "VERIFIED"
     source: str = ""
+    #: gene/codon/exon-level items: alterations they do NOT cover ("KRAS mutation other
+    #: than G12C" excludes KRAS:G12C); a finding matching one of them exactly is not matched
+    excludes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,15 +179,45 @@ class Evidence:
     ic50_nm: float | None = None
     fold_vs_wt: float | None = None
     note: str = ""  # footnotes, conflicts
+    #: SOURCE-DOC items: verdict of the audit against primary literature / CIViC
+    audit: AuditVerdict | None = None
+    audit_pmids: tuple[str, ...] = ()
+    audit_note: str = ""
+    setting: EvidenceSetting = "any"
+    #: post_progression items: the drugs the studied patients had progressed on
+    prior_drugs: tuple[str, ...] = ()
+    #: items on a codon-level profile (ALK:I1171X): the alleles the source actually reports
+    #: (alteration ids); ("*",) when the source states any change at the codon. A finding
+    #: with another amino-acid change at the codon does not take the item's vote.
+    alleles: tuple[str, ...] = ()
+
+    @property
+    def votes_eligible(self) -> bool:
+        """False for audited-out SOURCE-DOC items (contradicted / unsupported / not audited)."""
+        return self.status != "SOURCE-DOC" or self.audit == "supported"
 
 
 @dataclass(frozen=True, slots=True)
 class Frequency:
-    context: str  # "after crizotinib (liquid biopsy)"
+    """A reported frequency: ``n`` of ``denominator`` patients of one cohort (one PMID).
+
+    ``parent`` names the frequency of the enclosing total in the same cohort (e.g. G1269A
+    within "any ALK kinase-domain mutation"); the loader rejects a child larger than its
+    parent and children that add up to more than the parent (beyond ``overlap``).
+    """
+
+    context: str  # "re-biopsy at progression on crizotinib"
     low_pct: float
     high_pct: float
     source: str
-    status: EvidenceStatus = "SOURCE-DOC"
+    status: EvidenceStatus = "VERIFIED"
+    id: str = ""
+    cohort: str = ""
+    n: int | None = None
+    denominator: int | None = None
+    pmid: str | None = None
+    parent: str | None = None
+    overlap: int = 0  # patients counted under more than one child of this frequency
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,3 +234,6 @@ class Mechanism:
     frequencies: tuple[Frequency, ...] = field(default_factory=tuple)
     references: tuple[str, ...] = ()  # PMIDs / citations
     status: EvidenceStatus = "SOURCE-DOC"
+    #: alterations that never belong to this mechanism even when matched through a listed
+    #: codon/gene item (kras_mutation "other than G12C" excludes KRAS:G12C)
+    excludes: tuple[str, ...] = ()

@@ -17,6 +17,7 @@ __all__ = [
     "KBRelease",
     "Overlay",
     "PriorRule",
+    "SequenceRule",
     "SkippedImport",
     "Source",
 ]
@@ -118,3 +119,19 @@ class AlterationFrequency:
 
     subject: str  # alteration id or mechanism id
     frequency: Frequency
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceRule:
+    """The guideline sequence after progression: later-generation ALK TKIs come next.
+
+    The engine ranks next-line options by this rule (drug generations from ``drugs.yaml``):
+    a later generation than the drug the tumour progressed on first, the same generation
+    next, an earlier generation last unless mutation-specific evidence supports it.
+    """
+
+    id: str
+    statement: str
+    pmids: tuple[str, ...]
+    status: EvidenceStatus = "VERIFIED"
+    source: str = ""

@@ -34,6 +34,7 @@ __all__ = [
     "ProfileRow",
     "RuleFile",
     "RuleRow",
+    "SequenceRow",
     "SkippedRow",
     "SourceRow",
     "TranscriptFile",
@@ -145,6 +146,7 @@ AlterationKindT = Literal[
     "exon",
     "gene_mutation",
     "amplification",
+    "loss",
     "fusion",
     "expression",
     "wild_type",
@@ -169,6 +171,7 @@ class AlterationRow(_Strict):
     fusion_variant: str | None = None
     status: Status = "VERIFIED"
     source: str = ""
+    excludes: list[str] = []
 
     @field_validator("grch37", "grch38")
     @classmethod
@@ -211,6 +214,21 @@ class EvidenceRow(_Strict):
     ic50_nm: float | None = Field(default=None, gt=0)
     fold_vs_wt: float | None = Field(default=None, gt=0)
     note: str = ""
+    audit: Literal["supported", "contradicted", "unsupported"] | None = None
+    audit_pmids: list[str] = []
+    audit_note: str = ""
+    setting: Literal["any", "first_line", "post_progression"] = "any"
+    prior_drugs: list[str] = []
+    alleles: list[str] = []
+
+    @field_validator("audit_pmids")
+    @classmethod
+    def _pmids(cls, v: list[str]) -> list[str]:
+        for p in v:
+            if not re.fullmatch(r"\d{6,9}", p):
+                msg = f"audit PMID {p!r} is not a PubMed id (6-9 digits)"
+                raise ValueError(msg)
+        return v
 
 
 class SkippedRow(_Strict):
@@ -249,13 +267,20 @@ class OverlayContent(_Strict):
 
 
 class FrequencyRow(_Strict):
+    """``n`` of ``denominator`` patients of one cohort, with the PMID reporting it."""
+
+    id: str
     alteration: str | None = None
     mechanism: str | None = None
     context: str
-    low_pct: float = Field(ge=0, le=100)
-    high_pct: float = Field(ge=0, le=100)
+    cohort: str
+    n: int = Field(ge=0)
+    denominator: int = Field(gt=0)
+    pmid: str = Field(pattern=r"^\d{6,9}$")
+    parent: str | None = None
+    overlap: int = Field(default=0, ge=0)
     source: str
-    status: Status = "SOURCE-DOC"
+    status: Status = "VERIFIED"
 
 
 class FrequencyFile(_Strict):
@@ -273,6 +298,7 @@ class MechanismRow(_Strict):
         "microenvironment",
         "fak_specific",
         "histologic",
+        "co_mutation",
     ]
     genes: list[str]
     description: str
@@ -282,6 +308,7 @@ class MechanismRow(_Strict):
     investigations: list[str] = []
     references: list[str] = []
     status: Status = "SOURCE-DOC"
+    excludes: list[str] = []
 
 
 class MechanismFile(_Strict):
@@ -324,7 +351,18 @@ class InvestigationRow(_Strict):
     source: str = ""
 
 
+class SequenceRow(_Strict):
+    """The guideline sequence of ALK TKIs after progression (by drug generation)."""
+
+    id: str
+    statement: str
+    pmids: list[str] = Field(min_length=1)
+    status: Status = "VERIFIED"
+    source: str = ""
+
+
 class RuleFile(_Strict):
     rules: list[RuleRow] = []
     priors: list[PriorRow] = []
     investigations: list[InvestigationRow] = []
+    sequence: list[SequenceRow] = []

@@ -190,7 +190,8 @@ def render_text(payload: dict[str, Any], *, width: int = 160) -> str:
             )
         for f in a["frequencies"]:
             con.print(
-                f"Frequency: {f['low_pct']:g}-{f['high_pct']:g}% {f['context']} [{f['status']}]"
+                f"Frequency: {f['n']}/{f['denominator']} ({f['low_pct']:.0f} %) {f['context']}; "
+                f"cohort {f['cohort']} [PMID {f['pmid']}, {f['status']}]"
             )
         con.print("")
     con.print(
