@@ -1,0 +1,23 @@
+"""Chemokine ELISA (CXCL9/10/1/2...): 4PL/5PL standard curves on the dose engine, back-calculation.
+
+Public API (``kinresist elisa quantify`` is generated from :mod:`kinresist.elisa.workflow`):
+
+* :func:`read_elisa` - long table or plate grid + layout -> :class:`ElisaData`
+* :func:`quantify` - blank, curve (kinresist.dose), QC, LLOQ/ULOQ, unknowns x dilution with CIs
+* :func:`elisa_result` / :func:`analyse_elisa_file` - the workflow as a :class:`kinresist.core.Result`
+"""
+
+from kinresist.elisa.analyze import analyse_elisa_file, elisa_result
+from kinresist.elisa.quantify import AnalyteCurve, ElisaAnalysis, quantify
+from kinresist.elisa.readers import ElisaData, parse_standards, read_elisa
+
+__all__ = [
+    "AnalyteCurve",
+    "ElisaAnalysis",
+    "ElisaData",
+    "analyse_elisa_file",
+    "elisa_result",
+    "parse_standards",
+    "quantify",
+    "read_elisa",
+]
