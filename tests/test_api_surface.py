@@ -8,6 +8,7 @@ import sys
 import kinresist
 
 EXPECTED = [
+    "AlterationKey",
     "ConvergenceError",
     "ExternalToolError",
     "Finding",
@@ -16,16 +17,22 @@ EXPECTED = [
     "KinresistError",
     "KinresistWarning",
     "KnowledgeBaseError",
+    "Measurement",
     "NonIdentifiableError",
+    "Result",
     "StoreError",
     "__version__",
+    "alteration_key",
     "analyze_plate",
     "call_variants",
     "fit_batch",
     "interpret_findings",
     "load_kb",
     "open_store",
+    "record",
+    "run",
     "score_blocks",
+    "workflows",
 ]
 
 

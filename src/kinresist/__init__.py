@@ -10,8 +10,11 @@ The workflows live in subpackages, each with its own public API:
 * :mod:`kinresist.ngs` - UMI-aware low-frequency variant calling and copy number
 * :mod:`kinresist.store` - the project store (SQLite or PostgreSQL)
 
-The names below are the most used entry points, imported lazily so that
-``import kinresist`` stays cheap. Research use only.
+Every workflow's library entry point returns a :class:`kinresist.Result` (the core contract of
+:mod:`kinresist.core`); :func:`kinresist.run` runs any registered workflow by name
+(``kinresist.run("dose.plate", plate=..., plate_map=...)``; :func:`kinresist.workflows` lists
+them). The names below are imported lazily so that ``import kinresist`` stays cheap. Research
+use only.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from kinresist.errors import (
 )
 
 __all__ = [
+    "AlterationKey",
     "ConvergenceError",
     "ExternalToolError",
     "Finding",
@@ -41,19 +45,32 @@ __all__ = [
     "KinresistError",
     "KinresistWarning",
     "KnowledgeBaseError",
+    "Measurement",
     "NonIdentifiableError",
+    "Result",
     "StoreError",
     "__version__",
+    "alteration_key",
     "analyze_plate",
     "call_variants",
     "fit_batch",
     "interpret_findings",
     "load_kb",
     "open_store",
+    "record",
+    "run",
     "score_blocks",
+    "workflows",
 ]
 
 _LAZY = {
+    "AlterationKey": "kinresist.core",
+    "Measurement": "kinresist.core",
+    "Result": "kinresist.core",
+    "alteration_key": "kinresist.core",
+    "record": "kinresist.core",
+    "run": "kinresist.core",
+    "workflows": "kinresist.core",
     "Finding": "kinresist.interpret",
     "interpret_findings": "kinresist.interpret",
     "load_kb": "kinresist.kb",

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kinresist.elisa import ElisaData, analyse_elisa_file, elisa_result, quantify, read_elisa
+from kinresist.elisa import ElisaData, analyze_elisa_file, elisa_result, quantify, read_elisa
 from kinresist.errors import InputError
 from sharedpaths import shared_path
 
@@ -208,7 +208,7 @@ def test_plate_grid_with_layout(tmp_path: Path) -> None:
     stds = ",".join(f"S{i}={x}" for i, x in enumerate(CONC))
     data = read_elisa(tmp_path / "plate.csv", layout=tmp_path / "layout.csv", standards=stds)
     assert len(data.wells) == 7
-    res = analyse_elisa_file(
+    res = analyze_elisa_file(
         tmp_path / "plate.csv", layout=tmp_path / "layout.csv", standards=stds, blank="none",
         model="5PL", plots=False,
     )  # fmt: skip

@@ -21,7 +21,7 @@ import pytest
 from kinresist.errors import InputError
 from kinresist.flow import (
     FLOWJO_BINNING_CAVEAT,
-    analyse_flow_files,
+    analyze_flow_files,
     gate_markers,
     gate_samples,
     read_compensation,
@@ -89,7 +89,7 @@ def test_user_matrix_replaces_the_workspace_matrix(panel, tmp_path: Path) -> Non
 
 
 def test_named_populations_absolute_counts_and_ratio(panel) -> None:
-    res = analyse_flow_files([panel["fcs"]], panel["wsp"], samples=panel["sheet"], plots=False)
+    res = analyze_flow_files([panel["fcs"]], panel["wsp"], samples=panel["sheet"], plots=False)
     named = res.tables["named_populations"].set_index("population")
     truth = {k: int(v.sum()) for k, v in ff.expected_masks(panel["events"]).items()}
     n45, n8 = truth["root/Cells/CD45+"], truth["root/Cells/CD45+/CD3+/CD8+"]
@@ -132,7 +132,7 @@ def test_human_neutrophil_definitions_and_marker_parsing() -> None:
 
 
 def test_gating_figure(panel) -> None:
-    res = analyse_flow_files([panel["fcs"]], panel["wsp"])
+    res = analyze_flow_files([panel["fcs"]], panel["wsp"])
     assert len(res.figures) == 1
     svg = res.figures[0].svg
     assert svg is not None

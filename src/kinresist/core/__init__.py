@@ -18,6 +18,7 @@ from kinresist.core.registry import (
     Workflow,
     get_workflow,
     group_help,
+    run,
     workflows,
 )
 from kinresist.core.result import CALLS, Figure, Measurement, Provenance, Result
@@ -40,5 +41,6 @@ __all__ = [
     "normalise_gene",
     "parse_target",
     "record",
+    "run",
     "workflows",
 ]

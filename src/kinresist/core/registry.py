@@ -36,6 +36,7 @@ __all__ = [
     "get_workflow",
     "group_help",
     "resolve",
+    "run",
     "workflows",
 ]
 
@@ -213,3 +214,13 @@ def get_workflow(name: str) -> Workflow:
         msg = f"unknown workflow {name!r}; known: {sorted(found)}"
         raise InputError(msg)
     return found[name]
+
+
+def run(name: str, /, **kwargs: Any) -> Result:
+    """Run the workflow called ``name`` with inputs and options by name.
+
+    >>> res = run("interpret", finding=["ALK G1202R"], prior_therapy="alectinib")  # doctest: +SKIP
+    >>> res.body["classification"]  # doctest: +SKIP
+    'on_target_mutation'
+    """
+    return get_workflow(name)(**kwargs)

@@ -8,7 +8,7 @@ Public API (library functions; the CLI ``kinresist dose`` is a thin adapter):
 * :func:`ed` and the other metrics in :mod:`kinresist.dose.metrics`
 * :func:`gr_values`, :func:`gr_metrics` — GR metrics (Hafner 2016)
 * :func:`fit_standard`, :func:`interpolate` — standard-curve mode
-* :func:`read_plate`, :func:`read_plate_map`, :func:`analyse_plate` — plate files
+* :func:`read_plate`, :func:`read_plate_map`, :func:`analyze_plate` — plate files
 * :data:`MODELS`, :func:`get_model`, :class:`Model` — model declarations
 """
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from kinresist.dose.gr import gr_metrics, gr_values
     from kinresist.dose.metrics import ed
     from kinresist.dose.models import MODELS, Model, get_model
-    from kinresist.dose.pipeline import analyse_plate
+    from kinresist.dose.pipeline import analyze_plate
     from kinresist.dose.plates import read_plate, read_plate_map
     from kinresist.dose.standard import fit_standard, interpolate
 
@@ -43,7 +43,7 @@ _LAZY = {
     "MODELS": "kinresist.dose.models",
     "Model": "kinresist.dose.models",
     "get_model": "kinresist.dose.models",
-    "analyse_plate": "kinresist.dose.pipeline",
+    "analyze_plate": "kinresist.dose.pipeline",
     "read_plate": "kinresist.dose.plates",
     "read_plate_map": "kinresist.dose.plates",
     "fit_standard": "kinresist.dose.standard",
@@ -56,7 +56,7 @@ __all__ = [
     "MODELS",
     "BatchFit",
     "Model",
-    "analyse_plate",
+    "analyze_plate",
     "compare_groups",
     "ed",
     "fit_batch",

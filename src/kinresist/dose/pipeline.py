@@ -1,6 +1,6 @@
 """Plate file + plate map -> normalised responses, QC, fits, fold shifts (one call).
 
-:func:`analyse_plate` is the library function behind ``kinresist dose plate``.
+:func:`analyze_plate` is the library function behind ``kinresist dose plate``.
 Curves are grouped by (cell line, drug); for every drug tested on two or more cell
 lines the later lines are compared with the first one in the map (the reference,
 e.g. parental), by a joint fit with the chosen shared parameters.
@@ -20,7 +20,7 @@ from kinresist.dose.fit import CurveFits, fit_curves
 from kinresist.dose.normalise import PlateQC, combine_plate_and_map, normalise_plates
 from kinresist.dose.plates import read_plate, read_plate_map
 
-__all__ = ["PlateAnalysis", "analyse_plate"]
+__all__ = ["PlateAnalysis", "analyze_plate"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class PlateAnalysis:
     kill_as_zero: bool
 
 
-def analyse_plate(
+def analyze_plate(
     plate: str | Path,
     plate_map: str | Path,
     *,

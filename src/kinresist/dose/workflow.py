@@ -190,7 +190,7 @@ def run_plate(
     """Plate + map -> QC, normalised responses, fits, fold shifts, figures (``dose.plate``)."""
     from kinresist.core import Figure
     from kinresist.dose.models import get_model
-    from kinresist.dose.pipeline import analyse_plate
+    from kinresist.dose.pipeline import analyze_plate
     from kinresist.dose.plots import plot_curves
     from kinresist.dose.result import (
         fits_frame,
@@ -203,7 +203,7 @@ def run_plate(
     model = get_model(model).name
     share = _shared(shared)
     genotypes = parse_genotypes(genotype)
-    a = analyse_plate(
+    a = analyze_plate(
         plate, plate_map, model=model, se=se, shared=share, kill_as_zero=kill_as_zero, sheet=sheet
     )
     fits = a.fits.to_records()

@@ -4,10 +4,10 @@ Public API (``kinresist elisa quantify`` is generated from :mod:`kinresist.elisa
 
 * :func:`read_elisa` - long table or plate grid + layout -> :class:`ElisaData`
 * :func:`quantify` - blank, curve (kinresist.dose), QC, LLOQ/ULOQ, unknowns x dilution with CIs
-* :func:`elisa_result` / :func:`analyse_elisa_file` - the workflow as a :class:`kinresist.core.Result`
+* :func:`elisa_result` / :func:`analyze_elisa_file` - the workflow as a :class:`kinresist.core.Result`
 """
 
-from kinresist.elisa.analyze import analyse_elisa_file, elisa_result
+from kinresist.elisa.analyze import analyze_elisa_file, elisa_result
 from kinresist.elisa.quantify import AnalyteCurve, ElisaAnalysis, quantify
 from kinresist.elisa.readers import ElisaData, parse_standards, read_elisa
 
@@ -15,7 +15,7 @@ __all__ = [
     "AnalyteCurve",
     "ElisaAnalysis",
     "ElisaData",
-    "analyse_elisa_file",
+    "analyze_elisa_file",
     "elisa_result",
     "parse_standards",
     "quantify",

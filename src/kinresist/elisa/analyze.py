@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from kinresist.core.result import Result
 
-__all__ = ["SCHEMA_VERSION", "analyse_elisa_file", "curve_figure", "elisa_result"]
+__all__ = ["SCHEMA_VERSION", "analyze_elisa_file", "curve_figure", "elisa_result"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -170,7 +170,7 @@ def elisa_result(
     )
 
 
-def analyse_elisa_file(
+def analyze_elisa_file(
     path: str | PathLike[str],
     *,
     standards: str | PathLike[str] | Mapping[str, float] | None = None,

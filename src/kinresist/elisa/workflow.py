@@ -17,9 +17,9 @@ GROUP_HELP = {
 
 
 def _run_quantify(plate: Path, *, layout: Path | None = None, **options: Any) -> Result:
-    from kinresist.elisa.analyze import analyse_elisa_file
+    from kinresist.elisa.analyze import analyze_elisa_file
 
-    return analyse_elisa_file(plate, layout=layout, **options)
+    return analyze_elisa_file(plate, layout=layout, **options)
 
 
 WORKFLOWS = [

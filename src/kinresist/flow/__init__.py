@@ -5,12 +5,12 @@ Public API (library first; ``kinresist flow gate`` is generated from :mod:`kinre
 * :func:`read_fcs`, :func:`read_gating`, :func:`read_compensation` - inputs (FlowKit/flowio)
 * :func:`gate_samples` - every gate, every sample: count, % of parent, % of total
 * :func:`named_populations` - CD45⁺, CD8⁺ T cells, neutrophils, beads; % CD45⁺, cells/µL, log2 ratio
-* :func:`gate_flow` / :func:`analyse_flow_files` - the whole workflow as a
+* :func:`gate_flow` / :func:`analyze_flow_files` - the whole workflow as a
   :class:`kinresist.core.Result`
 * :data:`FLOWJO_BINNING_CAVEAT` - why FlowJo polygon counts differ slightly from exact counts
 """
 
-from kinresist.flow.analyze import analyse_flow_files, gate_flow
+from kinresist.flow.analyze import analyze_flow_files, gate_flow
 from kinresist.flow.gating import FLOWJO_BINNING_CAVEAT, FlowGating, SampleGating, gate_samples
 from kinresist.flow.populations import DEFINITIONS, SampleSheet, gate_markers, named_populations
 from kinresist.flow.readers import GatingSource, read_compensation, read_fcs, read_gating
@@ -22,7 +22,7 @@ __all__ = [
     "GatingSource",
     "SampleGating",
     "SampleSheet",
-    "analyse_flow_files",
+    "analyze_flow_files",
     "gate_flow",
     "gate_markers",
     "gate_samples",

@@ -1,7 +1,7 @@
 """Flow cytometry entry point: FCS files + gating -> :class:`kinresist.core.Result`.
 
 ``gate_flow`` works on already-read inputs (FlowKit samples, a :class:`GatingSource`);
-``analyse_flow_files`` reads the files first (what the CLI and web call).
+``analyze_flow_files`` reads the files first (what the CLI and web call).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from kinresist.core.result import Result
 
-__all__ = ["SCHEMA_VERSION", "analyse_flow_files", "gate_flow"]
+__all__ = ["SCHEMA_VERSION", "analyze_flow_files", "gate_flow"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -259,7 +259,7 @@ def _read_sheet(path: Path) -> SampleSheet:
     return SampleSheet(read_table(path))
 
 
-def analyse_flow_files(
+def analyze_flow_files(
     fcs: Sequence[str | PathLike[str]],
     gates: str | PathLike[str],
     *,

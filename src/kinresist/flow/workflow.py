@@ -40,9 +40,9 @@ def _run_gate(
     population: list[str] | None = None,
     **options: Any,
 ) -> Result:
-    from kinresist.flow.analyze import analyse_flow_files
+    from kinresist.flow.analyze import analyze_flow_files
 
-    return analyse_flow_files(
+    return analyze_flow_files(
         fcs,
         gates,
         compensation=comp,
