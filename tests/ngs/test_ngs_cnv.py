@@ -181,8 +181,8 @@ def test_cli_cnv_json_contract(cli, shared):
     )
     assert res.exit_code == 0, res.stderr
     out = json.loads(res.stdout)
-    assert out["schema_version"] == "1.0"
-    assert out["kind"] == "kinresist.ngs.cnv"
+    assert out["schema_version"] == "2.0"
+    assert out["workflow"] == "ngs.cnv"
     assert [g["gene"] for g in out["genes"]] == ["ALK", "KIT", "MET"]
     met = next(g for g in out["genes"] if g["gene"] == "MET")
     assert {"gene", "log2", "copy_number", "call"} <= set(met)
@@ -202,7 +202,7 @@ def test_cli_cnv_tsv_and_text(cli, shared, tmp_path):
     res = cli(["ngs", "cnv", shared(*CNVKIT, "amplicon.cns"), "--format", "tsv", "--out", out])
     assert res.exit_code == 0, res.stderr
     lines = out.read_text().splitlines()
-    assert lines[0].startswith("## kind: kinresist.ngs.cnv")
+    assert lines[0].startswith("## kind: ngs.cnv")
     header = next(ln for ln in lines if not ln.startswith("##")).split("\t")
     assert header[:2] == ["gene", "chrom"]
     assert any(ln.startswith("MET\t") and "\tamplification\t" in ln for ln in lines)
@@ -251,7 +251,8 @@ def test_cli_cnv_bam_route(cli, sim_cnv):
 
 
 def test_cli_cnv_interpret_and_store(cli, shared, tmp_path):
-    """--interpret hands MET AMPLIFICATION to the engine; --db stores measurements and findings."""
+    """--interpret hands MET AMPLIFICATION to the engine; --db records, per gene, the log2 ratio
+    and copy number keyed '<GENE> amplification', and the MET amplification finding."""
     db = tmp_path / "store.sqlite"
     res = cli(["ngs", "cnv", shared(*CNVKIT, "amplicon.cnr"), "--genes", "MET,ALK", "--interpret",
                "--db", db, "--study", "S", "--subject", "P001", "--sample", "P001-plasma"])  # fmt: skip
@@ -260,10 +261,18 @@ def test_cli_cnv_interpret_and_store(cli, shared, tmp_path):
     assert "interpretation" in out
     assert out["interpretation"] is not None
     assert "MET" in json.dumps(out["interpretation"])
-    assert isinstance(out["store_run_id"], int)
+    assert "recorded run" in res.stderr
+    met = {m["quantity"]: m for m in out["measurements"] if m["alteration"] == "MET amplification"}
+    assert set(met) == {"log2_ratio", "copy_number"}
+    assert met["copy_number"]["call"] == "detected"
     from kinresist.store import open_store
 
     with open_store(str(db)) as store:
         counts = store.counts()
-    assert counts.get("findings", counts.get("finding")) == 1
-    assert counts.get("measurements", counts.get("measurement")) == 2
+        rows = store.by_alteration("MET amplification")
+    assert counts["finding"] == 1
+    assert counts["measurement"] == 4
+    assert {(r["record"], r["subject"], r["sample"]) for r in rows} == {
+        ("measurement", "P001", "P001-plasma"),
+        ("finding", "P001", "P001-plasma"),
+    }

@@ -1,4 +1,5 @@
-"""CLI contract of ``kinresist ngs call`` (JSON fields, VCF 4.3, exit codes) and ``ngs pon``/``count``."""
+"""CLI contract of ``kinresist ngs call`` (the shared result envelope, calls[], molecule-VAF
+measurements keyed by alteration, VCF 4.3, exit codes) and ``ngs pon``/``count``."""
 
 from __future__ import annotations
 
@@ -48,18 +49,19 @@ def alk_case(shared: Callable[..., Path], tmp_path: Path) -> tuple[Path, Path, P
 def test_call_contract_json_and_vcf(
     cli: Callable, alk_case: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
-    """``ngs call BAM --regions --reference --out OUT.vcf --format json`` prints calls[] with the contract fields.
+    """``ngs call BAM --regions --reference --vcf OUT.vcf --format json`` prints the envelope and
+    calls[] with the contract fields, and writes VCF 4.3; ``--out X.vcf`` alone writes the VCF.
 
     Reference: the simulated truth (ALK G1202R = GRCh37 chr2:29443613 C>T, knowledge-base spec 4).
     """
     bam, bed, fa = alk_case
     vcf = tmp_path / "out.vcf"
     res = cli(
-        ["ngs", "call", bam, "--regions", bed, "--reference", fa, "--out", vcf, "--format", "json"]
+        ["ngs", "call", bam, "--regions", bed, "--reference", fa, "--vcf", vcf, "--format", "json"]
     )
     assert res.exit_code == 0, res.stderr
     payload = json.loads(res.stdout)
-    assert payload["schema_version"] == "1.0"
+    assert (payload["workflow"], payload["schema_version"]) == ("ngs.call", "2.0")
     assert payload["inputs"]["bam"].startswith("sha256:")
     assert all(CALL_FIELDS <= set(c) for c in payload["calls"])
     passed = [c for c in payload["calls"] if c["filter"] == "PASS"]
@@ -67,6 +69,16 @@ def test_call_contract_json_and_vcf(
     call = passed[0]
     assert call["af"] == pytest.approx(call["alt_molecules"] / call["depth_molecules"])
     assert 0 < call["lod"] < 1
+    m = next(m for m in payload["measurements"] if m["call"] == "detected")
+    assert (m["alteration"], m["quantity"], m["unit"]) == ("ALK G1202R", "vaf", "%")
+    assert m["value"] == pytest.approx(100 * call["af"])
+    assert m["lod"] == pytest.approx(100 * call["lod"])
+    assert m["ci_low"] < m["value"] < m["ci_high"]
+    # hotspot alleles never seen are "not detected" with their site LoD, never 0
+    nd = [m for m in payload["measurements"] if m["call"] == "not_detected"]
+    assert nd
+    assert all(m["value"] is None and m["lod"] > 0 for m in nd)
+    assert "ALK G1202R" not in {m["alteration"] for m in nd}
     text = vcf.read_text()
     assert text.startswith("##fileformat=VCFv4.3")
     with pysam.VariantFile(str(vcf)) as vf:  # htslib parses it
@@ -78,6 +90,13 @@ def test_call_contract_json_and_vcf(
     assert rec.info["DP"] == call["depth_molecules"]
     assert rec.info["LOD"] == pytest.approx(call["lod"], rel=1e-5)
     assert rec.info["SUBCLONAL"] is True
+    assert "##input=bam sha256:" in text
+    again = tmp_path / "again.vcf"
+    res = cli(["ngs", "call", bam, "--regions", bed, "--reference", fa, "--out", again])
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout == ""
+    body = [x for x in again.read_text().splitlines() if not x.startswith("##")]
+    assert body == [x for x in text.splitlines() if not x.startswith("##")]
 
 
 def test_call_bad_inputs_exit_2(
@@ -112,7 +131,7 @@ def test_call_bad_inputs_exit_2(
                 "--regions",
                 bed,
                 *args[1:],
-                "--out",
+                "--vcf",
                 tmp_path / "x.vcf",
                 "--format",
                 "json",
@@ -139,7 +158,7 @@ def test_pon_then_call(cli: Callable, alk_case: tuple[Path, Path, Path], tmp_pat
     pon = tmp_path / "pon.tsv"
     res = cli(["ngs", "pon", *normals, "--regions", bed, "--reference", fa, "--out", pon])
     assert res.exit_code == 0, res.stderr
-    assert pon.read_text().startswith("## kind: kinresist.ngs.pon")
+    assert pon.read_text().startswith("## kind: ngs.pon")
     res = cli(
         [
             "ngs",
@@ -151,7 +170,7 @@ def test_pon_then_call(cli: Callable, alk_case: tuple[Path, Path, Path], tmp_pat
             fa,
             "--pon",
             pon,
-            "--out",
+            "--vcf",
             tmp_path / "p.vcf",
             "--format",
             "json",
@@ -177,15 +196,16 @@ def test_count_tsv(cli: Callable, alk_case: tuple[Path, Path, Path]) -> None:
 def test_call_interpret_and_store(
     cli: Callable, alk_case: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
-    """--interpret hands PASS calls to the interpretation engine; --db stores findings for the sample."""
+    """--interpret hands PASS calls to the interpretation engine; --db records the findings and
+    the VAF measurements for the sample (through kinresist.core.record)."""
     bam, bed, fa = alk_case
     db = tmp_path / "store.sqlite"
-    res = cli(["ngs", "call", bam, "--regions", bed, "--reference", fa, "--out", tmp_path / "i.vcf", "--format", "json",
+    res = cli(["ngs", "call", bam, "--regions", bed, "--reference", fa, "--vcf", tmp_path / "i.vcf", "--format", "json",
                "--interpret", "--db", db, "--sample", "P001-plasma", "--subject", "P001"])  # fmt: skip
     assert res.exit_code == 0, res.stderr
     payload = json.loads(res.stdout)
     assert "interpretation" in payload
-    assert payload["store"]["findings"] == 1
+    assert "1 findings" in res.stderr
     with sqlite3.connect(db) as con:
         tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
         finding_table = next(t for t in tables if "finding" in t)
@@ -216,7 +236,7 @@ def test_normals_space_separated(
         fa,
         "--normals",
         *normals,
-        "--out",
+        "--vcf",
         tmp_path / "n.vcf",
     ]
     res = cli([*args, "--format", "json"])
@@ -234,7 +254,7 @@ def test_normals_space_separated(
             bed,
             "--reference",
             fa,
-            "--out",
+            "--vcf",
             tmp_path / "m.vcf",
         ]
     )

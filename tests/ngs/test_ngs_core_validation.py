@@ -244,7 +244,7 @@ def test_simsen_cli_contract(
     bam, ref, bed = simsen
     vcf = tmp_path / "simsen.vcf"
     res = cli(
-        ["ngs", "call", bam, "--regions", bed, "--reference", ref, "--out", vcf, "--format", "json"]
+        ["ngs", "call", bam, "--regions", bed, "--reference", ref, "--vcf", vcf, "--format", "json"]
     )
     assert res.exit_code == 0, res.stderr
     calls = json.loads(res.stdout)["calls"]

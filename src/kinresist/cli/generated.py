@@ -343,6 +343,13 @@ def record_result(
     url = db or os.environ.get("KINRESIST_DB")
     if not url:
         return None
+    if subject is None and wf.extra.get("subject_from_sample"):
+        labels = {f.sample for f in result.findings if f.sample} | {
+            m.sample for m in result.measurements if m.sample
+        }
+        if len(labels) == 1:
+            subject = labels.pop()
+            sys.stderr.write(f"subject not given: recorded under the sample's label {subject!r}\n")
     from kinresist.core.record import SampleInfo, record
     from kinresist.store import open_store
 
@@ -397,8 +404,16 @@ def build_command(wf: Workflow) -> Callable[..., None]:
     def command(**kwargs: Any) -> None:
         given = kwargs.pop("fmt")
         out = None if claims_out else kwargs.pop("out")
-        fmt = str(given.value) if given is not None else None
-        fmt = fmt or _infer_format(wf, out) or wf.default_format
+        inferred = _infer_format(wf, out)
+        fmt = str(given.value) if given is not None else (inferred or wf.default_format)
+        if inferred is not None and inferred != fmt:
+            from kinresist.errors import InputError
+
+            msg = (
+                f"--format {fmt} would write {fmt.upper()} into {out} (a .{inferred} name); "
+                f"use --format {inferred}, or an --out name that fits {fmt}"
+            )
+            raise InputError(msg)
         html_path = kwargs.pop("html_path")
         quiet = kwargs.pop("quiet")
         store_opts = {
@@ -416,6 +431,9 @@ def build_command(wf: Workflow) -> Callable[..., None]:
             os.environ["KINRESIST_QUIET"] = "1"
         _parse_collected(store_opts["collected"])  # refuse a bad date before any work
         extra = {k: kwargs.get(k) for k in outputs}
+        context = wf.extra.get("sample_type_param")
+        if context:
+            call[context] = store_opts["sample_type"]
         result = wf(**call)
         write_extra_outputs(wf, result, {k: (outputs[k], v) for k, v in extra.items() if v})
         if wf.records:
@@ -424,7 +442,12 @@ def build_command(wf: Workflow) -> Callable[..., None]:
 
     params = [_input_param(i) for i in wf.inputs]
     params += [_option_param(p) for p in wf.params]
-    params += _common_params(wf)
+    taken = {p.cli_flag for p in wf.params} | {i.cli_flag for i in wf.inputs if i.option}
+    params += [
+        p
+        for p in _common_params(wf)
+        if "--" + p.name.replace("_", "-") not in taken and p.name not in names
+    ]
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__doc__ = wf.help
     command.__name__ = f"{wf.group}_{wf.command}".replace("-", "_")
@@ -442,6 +465,10 @@ def attach(app: typer.Typer, existing: dict[str, typer.Typer] | None = None) -> 
     helps = group_help()
     groups: dict[str, typer.Typer] = dict(existing or {})
     for wf in workflows().values():
+        if wf.toplevel:
+            if wf.group not in {c.name for c in app.registered_commands}:
+                app.command(wf.group, help=wf.help)(build_command(wf))
+            continue
         group = groups.get(wf.group)
         if group is None:
             group = typer.Typer(no_args_is_help=True, help=helps.get(wf.group, ""))

@@ -33,12 +33,9 @@ _GROUPS = (
         "store",
         "Project store: initialise, migrate, list studies and samples.",
     ),
-    (
-        "kinresist.cli.ddpcr",
-        "ddpcr",
-        "ddPCR: droplet exports to allele fractions with detection limits.",
-    ),
-    ("kinresist.cli.ngs", "ngs", "Liquid-biopsy sequencing: UMI-aware calling and copy number."),
+    ("kinresist.cli.study", "study", "Studies: import a manifest of samples and therapy lines."),
+    ("kinresist.cli.timeline", None, None),
+    ("kinresist.cli.lineage", "lineage", "Resistant-line lineage: dose escalation, IC50s, clones."),
     ("kinresist.cli.demo", None, None),
 )
 

@@ -101,9 +101,13 @@ def write_result(
         path.write_text(result.to_json() + "\n", encoding="utf-8")
         return [path]
     if fmt == "tsv":
-        sep = "," if path.suffix.lower() == ".csv" else "\t"
         frame = result.primary_table if table is None else result.tables[table]
-        path.write_text(table_to_tsv(frame, result.envelope(), sep=sep), encoding="utf-8")
+        if path.suffix.lower() == ".csv":
+            # plain CSV for spreadsheets and Prism (no comment lines; provenance is in the
+            # JSON/TSV/Parquet outputs)
+            path.write_text(frame.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+        else:
+            path.write_text(table_to_tsv(frame, result.envelope()), encoding="utf-8")
         return [path]
     if fmt == "parquet":
         envelope = result.envelope()

@@ -1,44 +1,38 @@
 """Plate analysis: droplets -> gates -> counts -> QuantaSoft-exact quantities -> calls.
 
-``analyze_plate`` is the library entry point behind ``kinresist ddpcr analyze``.
+``analyze_plate`` is the library entry point behind ``kinresist ddpcr analyze``; it takes a plate
+(or the folder, zip archive or amplitude CSV files it is read from) and returns a
+:class:`~kinresist.ddpcr.result.DdpcrResult`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from os import PathLike
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from kinresist.ddpcr.assays import parse_assay_name
+from kinresist.core.result import Provenance
+from kinresist.ddpcr.assays import AssayMapLike, assay_targets, load_assay_map
 from kinresist.ddpcr.calls import CallSettings, call_rows
 from kinresist.ddpcr.gating import Gating, gate_plate
 from kinresist.ddpcr.plate import Plate
 from kinresist.ddpcr.poisson import DROPLET_VOLUME_UL, CiMethod
 from kinresist.ddpcr.quantify import quantify_counts
-from kinresist.ddpcr.read_results import ResultsTable
+from kinresist.ddpcr.read_results import ResultsTable, read_results_csv
 from kinresist.ddpcr.recompute import choose_volume
+from kinresist.ddpcr.result import DdpcrResult, build_result
+from kinresist.ddpcr.samples import sample_table
 
-__all__ = ["PlateAnalysis", "Scheme", "analyze_plate", "gating_agreement", "sample_table"]
+__all__ = ["Scheme", "analyze_clusters", "analyze_plate", "gating_agreement", "sample_table"]
 
+PlateSource = Plate | str | PathLike[str] | Sequence[str | PathLike[str]]
 Scheme = Literal["duplex", "wt_negative"]
 HAPLOID_GENOME_NG = 0.0033  # 3.3 pg per haploid human genome
-
-
-@dataclass(frozen=True)
-class PlateAnalysis:
-    """Everything ``analyze`` reports; ``wells`` has one row per well x channel."""
-
-    plate: Plate
-    gating: Gating
-    wells: pd.DataFrame
-    samples: pd.DataFrame
-    agreement: pd.DataFrame | None
-    volume: dict[str, Any]
-    parameters: dict[str, Any] = field(default_factory=dict)
 
 
 def gating_agreement(plate: Plate, gating: Gating) -> pd.DataFrame | None:
@@ -136,42 +130,39 @@ def _conversions(
     return out
 
 
-def sample_table(
-    wells: pd.DataFrame,
-    *,
-    volume_ul: float,
-    method: CiMethod = "exact",
-    table_path: str | Path | None = None,
-    settings: CallSettings | None = None,
-) -> pd.DataFrame:
-    """Merge the wells of each (sample, target, channel): pooled droplets, QuantaSoft §1.5."""
-    named = wells[wells["sample"].astype(str) != ""]
-    if named.empty:
-        return pd.DataFrame()
-    keys = ["sample", "target", "channel"]
-    agg = (
-        named.groupby(keys, sort=False)
-        .agg(
-            positives=("positives", "sum"),
-            accepted=("accepted", "sum"),
-            pp=("pp", "sum"),
-            pn=("pn", "sum"),
-            np=("np", "sum"),
-            nn=("nn", "sum"),
-            wells=("well", lambda s: ",".join(s)),
-            target_type=("target_type", "first"),
-        )
-        .reset_index()
-    )
-    agg["well"] = agg["wells"]
-    q = quantify_counts(agg, volume_ul=volume_ul, method=method, table_path=table_path)
-    return call_rows(q, volume_ul=volume_ul, settings=settings)
+def _droplet_digest(plate: Plate) -> str:
+    """SHA-256 of an in-memory plate's droplets (amplitudes, well index, well names)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for arr in (plate.ch1, plate.ch2, plate.well_index):
+        h.update(np.ascontiguousarray(arr).data.cast("B"))
+    h.update(",".join(plate.wells).encode())
+    return "sha256:" + h.hexdigest()
+
+
+def _volume(volume_ul: float | str | None) -> tuple[float, dict[str, Any]]:
+    if isinstance(volume_ul, str):
+        if volume_ul not in DROPLET_VOLUME_UL:
+            from kinresist.errors import InputError
+
+            msg = (
+                f"droplet volume {volume_ul!r}; expected µL (e.g. 0.00085) or a preset: "
+                f"{', '.join(DROPLET_VOLUME_UL)}"
+            )
+            raise InputError(msg)
+        v = DROPLET_VOLUME_UL[volume_ul]
+        return v, {"volume_ul": v, "source": f"preset {volume_ul}"}
+    if volume_ul is not None:
+        return float(volume_ul), {"volume_ul": float(volume_ul), "source": "user"}
+    v = DROPLET_VOLUME_UL["qs17"]
+    return v, {"volume_ul": v, "source": "default qs17 (0.85 nL)"}
 
 
 def analyze_plate(
-    plate: Plate,
+    plate: PlateSource,
     *,
-    results: ResultsTable | None = None,
+    results: ResultsTable | str | PathLike[str] | None = None,
     thresholds: Mapping[str, Any] | None = None,
     volume_ul: float | str | None = None,
     method: CiMethod = "exact",
@@ -179,37 +170,64 @@ def analyze_plate(
     settings: CallSettings | None = None,
     scheme: Scheme = "duplex",
     target_names: Mapping[int, str] | None = None,
+    assay_map: AssayMapLike = None,
     plasma_ml: float | None = None,
     elution_ul: float | None = None,
     template_ul: float | None = None,
     input_ng: float | None = None,
-) -> PlateAnalysis:
+    progress: Callable[[str], None] | None = None,
+) -> DdpcrResult:
     """Gate, count, quantify and call every well of a plate.
 
     Parameters
     ----------
+    plate
+        A :class:`Plate`, or the folder / zip archive / amplitude CSV file(s) to read it from.
     results
-        The plate's QuantaSoft results file: sample/target names, droplet volume (back-solved).
+        The plate's QuantaSoft results file (or table): sample/target names, droplet volume
+        (back-solved).
     volume_ul
         Droplet volume in µL or a preset name (``qs_legacy`` 0.91 nL, ``qs17`` 0.85 nL); default:
         from ``results`` when given, else ``qs17``.
     scheme
         ``duplex`` (Ch1 = mutant, Ch2 = wild type) or ``wt_negative`` (mutant = Ch1+Ch2- droplets,
         wild type = Ch1+Ch2+, e.g. the BRAF V600 wild-type-negative assay).
+    target_names
+        Target names by channel when no results file names them.
+    assay_map
+        Target name -> alteration (``{"ALK_G1202R": "ALK G1202R"}``) or a map file; wins over
+        parsing the target names (:mod:`kinresist.ddpcr.assays`).
+
+    Returns
+    -------
+    DdpcrResult
+        Tables ``wells`` (well x channel), ``samples`` (wells merged per sample x target) and
+        ``gating_agreement``; measurements per sample x target; findings; warnings.
     """
+    from kinresist.ddpcr.read_amplitude import load_plate
+
+    inputs: dict[str, Any] = {}
+    if isinstance(plate, Plate):
+        inputs["droplets"] = _droplet_digest(plate)
+    else:
+        paths = [Path(plate)] if isinstance(plate, str | PathLike) else [Path(p) for p in plate]
+        inputs.update({str(p): p for p in paths})
+        plate = load_plate(paths[0] if len(paths) == 1 else paths, progress=progress)
+    if isinstance(results, str | PathLike):
+        inputs[str(results)] = Path(results)
+        results = read_results_csv(Path(results))
+    elif results is not None and Path(results.source).is_file():
+        inputs[str(results.source)] = Path(results.source)
+    if table_path is not None:
+        inputs[str(table_path)] = Path(table_path)
+    if isinstance(assay_map, str | PathLike):
+        inputs[str(assay_map)] = Path(assay_map)
+    raw_map, resolved = load_assay_map(assay_map)
     gating = gate_plate(plate, thresholds=thresholds)
     if results is not None:
         v, vinfo = choose_volume(results, volume_ul)
     else:
-        v = (
-            DROPLET_VOLUME_UL[volume_ul]
-            if isinstance(volume_ul, str)
-            else (float(volume_ul) if volume_ul is not None else DROPLET_VOLUME_UL["qs17"])
-        )
-        vinfo = {
-            "volume_ul": v,
-            "source": "preset/user" if volume_ul is not None else "default qs17 (0.85 nL)",
-        }
+        v, vinfo = _volume(volume_ul)
     counts = _annotate(_counts_frame(plate, gating, scheme), results, target_names or {})
     q = quantify_counts(counts, volume_ul=v, method=method, table_path=table_path)
     q = call_rows(q, volume_ul=v, settings=settings)
@@ -223,25 +241,84 @@ def analyze_plate(
     q["flags"] = [
         [*f, "rain"] if rain else f for f, rain in zip(q["flags"], q["rain_flag"], strict=True)
     ]
-    parsed = {t: parse_assay_name(t) for t in q["target"].unique()}
-    q["gene"] = q["target"].map(lambda t: parsed[t].gene)
-    q["alteration"] = q["target"].map(lambda t: parsed[t].alteration)
-    q["kb_id"] = q["target"].map(lambda t: parsed[t].kb_id)
     agreement = gating_agreement(plate, gating)
     if agreement is not None:
         q["gating_agreement"] = q["well"].map(
             dict(zip(agreement["well"], agreement["agreement"], strict=True))
         )
     samples = sample_table(q, volume_ul=v, method=method, table_path=table_path, settings=settings)
-    if len(samples):
-        samples["gene"] = samples["target"].map(lambda t: parsed[t].gene)
-        samples["alteration"] = samples["target"].map(lambda t: parsed[t].alteration)
-        samples["kb_id"] = samples["target"].map(lambda t: parsed[t].kb_id)
-    params = {
+    s = settings or CallSettings()
+    parameters = {
         "scheme": scheme,
-        "method": method,
+        "ci_method": method,
         "thresholds": dict(thresholds or {}),
         "volume_ul": v,
         "gating": gating.method,
+        "calls": asdict(s),
+        "target_names": {str(k): val for k, val in (target_names or {}).items()},
+        "assay_map": raw_map,
+        "plasma_ml": plasma_ml,
+        "elution_ul": elution_ul,
+        "template_ul": template_ul,
+        "input_ng": input_ng,
     }
-    return PlateAnalysis(plate, gating, q.reset_index(drop=True), samples, agreement, vinfo, params)
+    body = {
+        "plate": plate.name,
+        "n_droplets": plate.n_droplets,
+        "scheme": scheme,
+        "droplet_volume": vinfo,
+        "gating_agreement": None,
+    }
+    return build_result(
+        "ddpcr.analyze",
+        provenance=Provenance.build(inputs=inputs, parameters=parameters),
+        body=body,
+        wells=q.reset_index(drop=True),
+        samples=samples,
+        assays=assay_targets(q["target"], resolved),
+        blanks=s.blank_samples,
+        tables={"gating_agreement": agreement},
+        plate=plate,
+        gating=gating,
+    )
+
+
+def analyze_clusters(
+    export: str | PathLike[str],
+    *,
+    target_a: int = 1,
+    target_b: int = 2,
+    volume_ul: float | str | None = "qs17",
+    settings: CallSettings | None = None,
+    assay_map: AssayMapLike = None,
+) -> DdpcrResult:
+    """Quantify two targets of a QX Manager "Cluster Data" export (counts summed over the
+    other targets' states): ``Target <a>`` is reported as channel 1 (mutant), ``Target <b>``
+    as channel 2 (reference). The QX600 droplet volume is not verified: set it.
+    """
+    from kinresist.ddpcr.read_qx600 import quantify_cluster_data, read_qx_cluster_data
+    from kinresist.errors import InputError
+
+    v, vinfo = _volume(volume_ul)
+    table = read_qx_cluster_data(Path(export))
+    for t in (target_a, target_b):
+        if f"target_{t}" not in table.columns:
+            msg = f"--target {t}: the export has no 'Target {t}' column"
+            raise InputError(msg, path=export)
+    raw_map, resolved = load_assay_map(assay_map)
+    s = settings or CallSettings()
+    q = quantify_cluster_data(table, volume_ul=v, target_a=target_a, target_b=target_b, settings=s)
+    inputs: dict[str, Any] = {str(export): Path(export)}
+    if isinstance(assay_map, str | PathLike):
+        inputs[str(assay_map)] = Path(assay_map)
+    parameters = {"target_a": target_a, "target_b": target_b, "volume_ul": v,
+                  "calls": asdict(s), "assay_map": raw_map}  # fmt: skip
+    return build_result(
+        "ddpcr.clusters",
+        provenance=Provenance.build(inputs=inputs, parameters=parameters),
+        body={"droplet_volume": vinfo},
+        wells=q,
+        samples=pd.DataFrame(),
+        assays=assay_targets(q["target"], resolved),
+        blanks=s.blank_samples,
+    )

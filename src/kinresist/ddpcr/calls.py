@@ -39,7 +39,7 @@ from kinresist.ddpcr.limits import (
     lod_copies,
 )
 
-__all__ = ["CallSettings", "call_rows", "is_ntc"]
+__all__ = ["CallSettings", "call_rows", "call_texts", "describe_call", "is_ntc"]
 
 LobRule = Literal["static", "adaptive", "ep17_nonparametric", "ep17_parametric"]
 _NTC_RE = re.compile(
@@ -82,7 +82,9 @@ def _other_channel_lambda_n(frame: pd.DataFrame) -> np.ndarray:
 def call_rows(
     frame: pd.DataFrame, *, volume_ul: float, settings: CallSettings | None = None
 ) -> pd.DataFrame:
-    """Add ``call``, ``lob_droplets``, ``lob_rule``, ``lod_copies_per_ul``, ``lod_fa`` and ``flags``.
+    """Add ``call``, ``lob_droplets``, ``lob_rule``, ``lod_copies_per_ul``, ``lod_fa``,
+    ``lob_copies_per_ul``, ``lob_fa`` (the LoB as k - 1 droplets, in concentration / FA units)
+    and ``flags``.
 
     ``frame`` needs well, channel, positives, accepted (and sample, target, target_type, the cluster
     counts pp/pn/np/nn when known).
@@ -137,6 +139,10 @@ def call_rows(
     with np.errstate(divide="ignore", invalid="ignore"):
         lod_conc = lod_m / (n * volume_ul)
         lod_fa = 100 * lod_m / (lod_m + wt_n)
+        # LoB = the largest droplet count still called blank (k - 1), as molecules
+        lob_m = -np.log1p(-np.minimum(k - 1, n) / np.where(n > 0, n, np.nan)) * n
+        lob_conc = lob_m / (n * volume_ul)
+        lob_fa = 100 * lob_m / (lob_m + wt_n)
     duplex = np.isfinite(wt_n)
     calls = np.where(p >= k, "detected", "not_detected").astype(object)
     flags: list[list[str]] = [[] for _ in range(len(out))]
@@ -177,6 +183,8 @@ def call_rows(
     out["fpr_per_molecule"] = fpr_used
     out["lod_copies_per_ul"] = lod_conc
     out["lod_fa"] = np.where(duplex, lod_fa, np.nan)
+    out["lob_copies_per_ul"] = lob_conc
+    out["lob_fa"] = np.where(duplex, lob_fa, np.nan)
     out["is_ntc"] = ntc
     out["flags"] = flags
     return out
@@ -200,12 +208,46 @@ def _blank_fpr(x: np.ndarray, w: np.ndarray, samples: np.ndarray, estimate: str)
     return max(lob_nonparametric(rates), pooled)
 
 
-def describe_call(call: str, fa: float, lod_fa: float, lod_conc: float) -> str:
-    """Human text: 'detected (FA 1.2 %)', 'not detected (< LoD 0.12 %)', never '0 %'."""
+def describe_call(
+    call: str,
+    fa: float,
+    lod_fa: float,
+    lod_conc: float,
+    *,
+    conc: float = float("nan"),
+    reference: bool = False,
+) -> str:
+    """Human text: 'detected (FA 1.2 %)', 'not detected (LoD 0.12 %)', never '0 %'.
+
+    ``reference`` rows (the wild-type / reference channel) are described by concentration,
+    never by a fractional abundance: 'detected (812 copies/µL)'.
+    """
     if call == "detected":
+        if reference:
+            return f"detected ({conc:.3g} copies/µL)" if np.isfinite(conc) else "detected"
         return f"detected (FA {fa:.3g} %)" if np.isfinite(fa) else "detected"
     if call == "not_detected":
-        if np.isfinite(lod_fa):
+        if np.isfinite(lod_fa) and not reference:
             return f"not detected (LoD {lod_fa:.2g} %)"
         return f"not detected (LoD {lod_conc:.2g} copies/µL)"
     return "indeterminate"
+
+
+def call_texts(frame: pd.DataFrame, reference: np.ndarray | None = None) -> list[str]:
+    """:func:`describe_call` of every row; ``reference`` marks wild-type / reference rows
+    (default: every channel other than 1)."""
+    ref = (frame["channel"].to_numpy() != 1) if reference is None else np.asarray(reference, bool)
+
+    def col(name: str) -> np.ndarray:
+        return frame[name].to_numpy(float) if name in frame else np.full(len(frame), np.nan)
+
+    fa, lod_fa, lod_c, conc = (
+        col("fractional_abundance"),
+        col("lod_fa"),
+        col("lod_copies_per_ul"),
+        col("copies_per_ul"),
+    )
+    return [
+        describe_call(str(c), fa[i], lod_fa[i], lod_c[i], conc=conc[i], reference=bool(ref[i]))
+        for i, c in enumerate(frame["call"])
+    ]

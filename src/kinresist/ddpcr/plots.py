@@ -1,7 +1,9 @@
 """Figures (matplotlib Figure API, no pyplot): 2-D droplet scatter with gates, 1-D amplitude
-plot, plate heatmap."""
+plot, plate heatmap; :func:`add_figures` attaches them to a result as SVG (reports embed them)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -9,7 +11,11 @@ from matplotlib.figure import Figure
 from kinresist.ddpcr.gating import Gating
 from kinresist.ddpcr.plate import Plate
 
-__all__ = ["amplitude_1d", "plate_heatmap", "well_scatter"]
+if TYPE_CHECKING:
+    from kinresist.core.result import Figure as ResultFigure
+    from kinresist.ddpcr.result import DdpcrResult
+
+__all__ = ["add_figures", "amplitude_1d", "plate_heatmap", "result_figures", "well_scatter"]
 
 _COLORS = {1: "#9e9e9e", 2: "#1f77b4", 3: "#ff7f0e", 4: "#2ca02c"}
 _NAMES = {1: "Ch1-Ch2-", 2: "Ch1+Ch2-", 3: "Ch1+Ch2+", 4: "Ch1-Ch2+"}
@@ -95,3 +101,54 @@ def plate_heatmap(wells: list[str], values: list[float], *, title: str = "") -> 
     fig.colorbar(im, ax=ax)
     fig.tight_layout()
     return fig
+
+
+def result_figures(result: DdpcrResult, *, max_wells: int = 96) -> list[ResultFigure]:
+    """The figures of a ddPCR result: plate heatmap of channel-1 copies/µL; with droplets, the
+    1-D amplitude plot per channel and the 2-D droplet plot with gates of each well."""
+    from kinresist.core.result import Figure as RFigure
+
+    out = []
+    wells = result.wells
+    ch1 = wells[wells["channel"] == 1]
+    if len(ch1) and ch1["well"].astype(str).str.fullmatch(r"[A-H]\d{2}").all():
+        out.append(
+            RFigure.from_matplotlib(
+                plate_heatmap(
+                    list(ch1["well"]),
+                    list(ch1["copies_per_ul"].astype(float)),
+                    title="Ch1 copies/µL",
+                ),
+                "plate_heatmap",
+                "Channel-1 concentration per well (copies/µL; blank = no well).",
+            )
+        )
+    plate, gating = result.plate, result.gating
+    if plate is None or gating is None:
+        return out
+    for c in (1,) if plate.simplex else (1, 2):
+        out.append(
+            RFigure.from_matplotlib(
+                amplitude_1d(plate, gating, channel=c),
+                f"amplitude_ch{c}",
+                f"Channel-{c} droplet amplitudes per well; red ticks: the thresholds used.",
+            )
+        )
+    if not plate.simplex:
+        for w in plate.wells[:max_wells]:
+            out.append(
+                RFigure.from_matplotlib(
+                    well_scatter(plate, gating, w),
+                    f"scatter_{w}",
+                    f"{w}: droplets coloured by cluster, with the well's gates.",
+                    png_dpi=None,  # up to 96 of them: SVG only (points are rasterised inside)
+                )
+            )
+    return out
+
+
+def add_figures(result: DdpcrResult) -> DdpcrResult:
+    """Attach :func:`result_figures` to ``result`` (once); the workflow's figure hook."""
+    if not result.figures:
+        result.figures.extend(result_figures(result))
+    return result

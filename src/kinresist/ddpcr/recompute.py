@@ -7,12 +7,15 @@ prints 2-3 significant figures) or is within 0.1 % relative (full-precision expo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict
+from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from kinresist.ddpcr.assays import AssayMapLike
 from kinresist.ddpcr.calls import CallSettings, call_rows
 from kinresist.ddpcr.poisson import DROPLET_VOLUME_UL, CiMethod
 from kinresist.ddpcr.quantify import quantify_counts
@@ -20,10 +23,14 @@ from kinresist.ddpcr.read_results import (
     ResultsTable,
     detect_layout_volume,
     merged_members,
+    read_results_csv,
     require_counts,
 )
 
-__all__ = ["COMPARED", "Recomputed", "agrees", "choose_volume", "recompute_results"]
+if TYPE_CHECKING:
+    from kinresist.ddpcr.result import DdpcrResult
+
+__all__ = ["COMPARED", "agrees", "choose_volume", "recompute_results"]
 
 #: (QuantaSoft canonical column, recomputed column) pairs compared per row
 COMPARED = (
@@ -94,25 +101,38 @@ def choose_volume(
     return v, info
 
 
-@dataclass(frozen=True)
-class Recomputed:
-    """Single-well rows and merged rows recomputed, with QuantaSoft's values alongside."""
-
-    rows: pd.DataFrame
-    merged: pd.DataFrame
-    volume: dict[str, object]
-    layout: str
-
-
 def recompute_results(
-    table: ResultsTable,
+    table: ResultsTable | str | PathLike[str],
     *,
     volume_ul: float | str | None = None,
     method: CiMethod = "exact",
     table_path: str | Path | None = None,
     settings: CallSettings | None = None,
-) -> Recomputed:
-    """Recompute concentrations, CIs, ratio/FA/CNV, linkage and merged wells from the counts."""
+    assay_map: AssayMapLike = None,
+) -> DdpcrResult:
+    """Recompute concentrations, CIs, ratio/FA/CNV, linkage and merged wells from the counts.
+
+    Returns a :class:`~kinresist.ddpcr.result.DdpcrResult` whose ``rows`` (= ``wells``) are the
+    file's single-well rows and ``merged`` its merged rows, each with QuantaSoft's printed value
+    (``qs_<column>``) and the agreement flag (``agree_<column>``) beside the recomputed one;
+    ``samples`` merges the wells of each named sample x target (measurements come from them).
+    """
+    from kinresist.core.result import Provenance
+    from kinresist.ddpcr.assays import assay_targets, load_assay_map
+    from kinresist.ddpcr.result import build_result
+    from kinresist.ddpcr.samples import sample_table
+
+    inputs: dict[str, object] = {}
+    if isinstance(table, str | PathLike):
+        inputs[str(table)] = Path(table)
+        table = read_results_csv(Path(table))
+    elif Path(table.source).is_file():
+        inputs[str(table.source)] = Path(table.source)
+    if table_path is not None:
+        inputs[str(table_path)] = Path(table_path)
+    if isinstance(assay_map, str | PathLike):
+        inputs[str(assay_map)] = Path(assay_map)
+    raw_map, resolved = load_assay_map(assay_map)
     require_counts(table)
     v, vinfo = choose_volume(table, volume_ul)
     f = table.frame
@@ -150,7 +170,25 @@ def recompute_results(
             )
     single = q[~q["merged"]].reset_index(drop=True)
     merged = _merged(q[q["merged"]], single, table)
-    return Recomputed(rows=single, merged=merged, volume=vinfo, layout=table.layout)
+    s = settings or CallSettings()
+    samples = sample_table(single, volume_ul=v, method=method, table_path=table_path, settings=s)
+    parameters = {
+        "ci_method": method,
+        "droplet_volume": volume_ul,
+        "volume_ul": v,
+        "calls": asdict(s),
+        "assay_map": raw_map,
+    }
+    return build_result(
+        "ddpcr.recompute",
+        provenance=Provenance.build(inputs=inputs, parameters=parameters),  # type: ignore[arg-type]
+        body={"layout": table.layout, "droplet_volume": vinfo},
+        wells=single,
+        samples=samples,
+        assays=assay_targets(q["target"].fillna("").astype(str), resolved),
+        blanks=s.blank_samples,
+        tables={"merged": merged},
+    )
 
 
 def _merged(mq: pd.DataFrame, single: pd.DataFrame, table: ResultsTable) -> pd.DataFrame:

@@ -20,12 +20,12 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from typing import Literal
 
 from kinresist.errors import ExternalToolError, InputError
+from kinresist.ngs.result import SCHEMA_VERSION, AlignResult
 
 __all__ = ["AlignResult", "align_fastq", "require_tool"]
 
@@ -33,21 +33,6 @@ _BWA_INDEX_EXT = (".amb", ".ann", ".bwt", ".pac", ".sa")
 _INSTALL_HINT = (
     "install it (Debian/Ubuntu: `apt-get install fastp bwa samtools`) and make sure it is on PATH"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class AlignResult:
-    """What :func:`align_fastq` produced."""
-
-    bam: Path
-    index: Path
-    reads_in: int
-    reads_after_trimming: int
-    records: int
-    mapped: int
-    umi_tagged: int
-    bwa_index_built: bool
-    commands: tuple[str, ...]
 
 
 def require_tool(name: str) -> str:
@@ -249,14 +234,33 @@ def align_fastq(
         cmd = [samtools, "index", str(outp)]
         commands.append(" ".join(cmd))
         _run(cmd, what="samtools index")
+    from kinresist.core.result import Provenance
+
+    inputs: dict[str, Path] = {"r1": r1p, "reference": refp}
+    if r2p is not None:
+        inputs["r2"] = r2p
+    parameters = {"umi_length": umi_length, "spacer_length": spacer_length,
+                  "umi_location": umi_location, "threads": threads, "adapter": adapter,
+                  "read_group": read_group}  # fmt: skip
+    warnings = []
+    if records and mapped < records:
+        warnings.append(f"{records - mapped:,} of {records:,} records are unmapped")
+    if tagged < records:
+        warnings.append(f"{records - tagged:,} of {records:,} records carry no UMI (RX)")
     return AlignResult(
-        bam=outp,
-        index=Path(str(outp) + ".bai"),
-        reads_in=reads_in,
-        reads_after_trimming=reads_trim,
-        records=records,
-        mapped=mapped,
-        umi_tagged=tagged,
-        bwa_index_built=built,
-        commands=tuple(commands),
+        workflow="ngs.align",
+        schema_version=SCHEMA_VERSION,
+        provenance=Provenance.build(inputs=inputs, parameters=parameters),
+        body={
+            "bam": str(outp),
+            "index": str(outp) + ".bai",
+            "reads_in": reads_in,
+            "reads_after_trimming": reads_trim,
+            "records": records,
+            "mapped": mapped,
+            "umi_tagged": tagged,
+            "bwa_index_built": built,
+            "commands": list(commands),
+        },
+        warnings=warnings,
     )

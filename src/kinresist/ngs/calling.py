@@ -22,7 +22,7 @@ For each panel position and alternative allele with ``k`` alt molecules out of `
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from kinresist.core.result import Provenance
 from kinresist.errors import InputError
 from kinresist.ngs.background import (
     DEFAULT_ALPHA,
@@ -38,13 +39,13 @@ from kinresist.ngs.background import (
     PanelOfNormals,
     build_panel_of_normals,
 )
-from kinresist.ngs.callset import SCHEMA_VERSION, CallSet, json_scalar
 from kinresist.ngs.consensus import ConsensusParams
 from kinresist.ngs.grouping import GroupingParams
 from kinresist.ngs.hotspots import HotspotTable, default_hotspots
 from kinresist.ngs.lod import betabinom_upper_tail, critical_count, site_lod, wilson
 from kinresist.ngs.pileup import BASES, MoleculeCounts, count_molecules
 from kinresist.ngs.regions import Region, contig_genomic_offset, open_reference, read_regions
+from kinresist.ngs.result import SCHEMA_VERSION, CallSet, json_scalar, make_callset
 
 __all__ = [
     "CALL_COLUMNS",
@@ -104,10 +105,18 @@ def call_variants(
     params: CallParams | None = None,
     genome: str | None = None,
     counts: MoleculeCounts | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CallSet:
     """Call low-VAF SNVs and indels from a UMI BAM (see the module docstring).
 
-    ``counts`` may pass pre-computed molecule counts of ``bam`` (skips counting).
+    ``counts`` may pass pre-computed molecule counts of ``bam`` (skips counting);
+    ``progress(done, total)`` is called while molecules are counted.
+
+    Returns
+    -------
+    CallSet
+        A :class:`kinresist.core.Result`: tables ``calls`` and ``hotspot_sites``, molecule-VAF
+        measurements keyed by alteration, PASS calls as findings (:mod:`kinresist.ngs.result`).
     """
     params = params or CallParams()
     regs = read_regions(regions) if isinstance(regions, str | Path) else list(regions)
@@ -115,7 +124,12 @@ def call_variants(
         msg = f"genome must be GRCh37 or GRCh38, got {genome!r}"
         raise InputError(msg)
     mc = counts or count_molecules(
-        bam, regions=regs, reference=reference, grouping=params.grouping, consensus=params.consensus
+        bam,
+        regions=regs,
+        reference=reference,
+        grouping=params.grouping,
+        consensus=params.consensus,
+        progress=progress,
     )
     if pon is not None and normals:
         msg = "give either normal BAMs or a panel-of-normals table, not both"
@@ -232,12 +246,86 @@ def call_variants(
             else ("not_assessable" if dd < params.min_depth_molecules else "not_detected")
             for c, p, dd in zip(sites["chrom"], sites["pos"], d, strict=True)
         ]
+        sites["alleles"] = [
+            _site_alleles(hot, r, genome, fetcher) for r in sites.to_dict(orient="records")
+        ]
     parameters = {**{k: v for k, v in asdict(params).items() if k not in ("grouping", "consensus")},
                   "grouping": asdict(params.grouping), "consensus": asdict(params.consensus),
                   "genome": genome, "hotspots": hot.source, "background": "panel of normals" if pon is not None else
                   f"default Beta({DEFAULT_ALPHA}, {DEFAULT_BETA})", "min_family_size": params.consensus.min_family_size,
                   "n_hotspot_alleles": n_hot_alleles, "hotspot_qual_threshold": hot_thr}  # fmt: skip
-    return CallSet(calls=calls, hotspot_sites=sites, counts=mc, parameters=parameters)
+    return make_callset(
+        calls,
+        sites,
+        mc,
+        provenance=Provenance.build(
+            inputs=_inputs(bam, regions, reference, normals, pon, counts_given=counts is not None),
+            parameters=parameters,
+        ),
+        sample_name=_sample_name(bam),
+        reference=str(reference),
+        min_family_size=params.consensus.min_family_size,
+    )
+
+
+def _inputs(
+    bam: str | Path,
+    regions: str | Path | Sequence[Region],
+    reference: str | Path,
+    normals: Sequence[str | Path] | None,
+    pon: PanelOfNormals | str | Path | None,
+    *,
+    counts_given: bool,
+) -> dict[str, str | bytes | Path]:
+    """What the calls were made from (hashed for provenance)."""
+    out: dict[str, str | bytes | Path] = {}
+    if not counts_given or Path(bam).is_file():
+        out["bam"] = Path(bam)
+    if isinstance(regions, str | Path):
+        out["regions"] = Path(regions)
+    else:
+        out["regions"] = "\n".join(
+            f"{r.chrom}\t{r.start}\t{r.end}\t{r.name}" for r in regions
+        ).encode()
+    out["reference"] = Path(reference)
+    for i, n in enumerate(normals or []):
+        out[f"normal_{i + 1}"] = Path(n)
+    if isinstance(pon, str | Path):
+        out["pon"] = Path(pon)
+    elif pon is not None:
+        out["pon"] = pon.table.to_csv(sep="\t", index=False).encode()
+    return out
+
+
+def _sample_name(bam: str | Path) -> str:
+    """The BAM's read-group sample (SM), else its file name without ``.bam``."""
+    p = Path(bam)
+    if p.is_file():
+        import pysam
+
+        try:
+            with pysam.AlignmentFile(str(p), "rb", check_sq=False) as fh:
+                names = {rg.get("SM") for rg in fh.header.to_dict().get("RG", []) if rg.get("SM")}
+        except (OSError, ValueError):
+            names = set()
+        if len(names) == 1:
+            return str(names.pop())
+    return p.name.removesuffix(".bam")
+
+
+def _site_alleles(hot: HotspotTable, site: dict[str, Any], genome: str | None, fetcher: Any) -> str:
+    """Protein changes a hotspot base can carry (``"ALK G1202R;ALK G1202E"``), synonymous left out."""
+    names = []
+    for alt in BASES:
+        if alt == site["ref"] or site["ref"] == "N":
+            continue
+        ann = hot.annotate(
+            site["genomic_chrom"], int(site["genomic_pos"]), site["ref"], alt, genome=genome,
+            fetch=fetcher(site["chrom"]),
+        )  # fmt: skip
+        if ann is not None and not ann.alteration.endswith("="):
+            names.append(f"{ann.gene} {ann.alteration}")
+    return ";".join(dict.fromkeys(names))
 
 
 def _snv_row(mc: MoleculeCounts, i: int, j: int, alt: str) -> dict[str, Any]:

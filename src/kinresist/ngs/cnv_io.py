@@ -3,14 +3,13 @@
 * :func:`read_cnvkit` reads a CNVkit ``.cnr`` (bins) or ``.cns`` (segments) file.
 * :func:`read_targets` reads a panel BED (chrom, start, end, gene).
 * :func:`count_target_molecules` counts unique molecules (or reads) per target in a BAM.
-* :func:`cnv_payload` / :func:`cnv_tsv` build the versioned outputs; :func:`cnv_findings`
-  turns amplification calls into interpretation findings.
+* :func:`cnv_findings` turns amplification calls into interpretation findings.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -22,17 +21,12 @@ from kinresist.errors import InputError
 from kinresist.ngs.cnv import GeneCopyNumber
 
 __all__ = [
-    "CNV_SCHEMA_VERSION",
     "Targets",
     "cnv_findings",
-    "cnv_payload",
-    "cnv_tsv",
     "count_target_molecules",
     "read_cnvkit",
     "read_targets",
 ]
-
-CNV_SCHEMA_VERSION = "1.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,47 +185,6 @@ def _name_umi(name: str) -> str:
         if sep in name:
             return name.rsplit(sep, 1)[1]
     return ""
-
-
-def cnv_payload(
-    genes: Sequence[GeneCopyNumber], *, header: Mapping[str, Any], source: str
-) -> dict[str, Any]:
-    """The ``kinresist ngs cnv`` JSON: the stamp plus ``genes[]``."""
-    return {**header, "source": source, "genes": [g.to_dict() for g in genes]}
-
-
-def cnv_tsv(genes: Sequence[GeneCopyNumber], *, header_lines: str) -> str:
-    """Tab-separated gene table with the ``##`` provenance header."""
-    cols = [
-        "gene",
-        "chrom",
-        "start",
-        "end",
-        "n_targets",
-        "log2",
-        "ci_low",
-        "ci_high",
-        "z",
-        "p_value",
-        "threshold_log2",
-        "copy_number",
-        "call",
-        "min_detectable_cn",
-        "min_purity_for_amplification",
-    ]
-    rows = [header_lines.rstrip("\n"), "\t".join(cols)]
-    for g in genes:
-        d = g.to_dict()
-        rows.append("\t".join(_fmt(d[c]) for c in cols))
-    return "\n".join(rows) + "\n"
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "NA"
-    if isinstance(v, float):
-        return "NA" if not np.isfinite(v) else f"{v:.6g}"
-    return str(v)
 
 
 def cnv_findings(genes: Sequence[GeneCopyNumber], *, source: str) -> list[Any]:

@@ -1,16 +1,18 @@
-"""Run the copy-number workflow end to end (used by ``kinresist ngs cnv``).
+"""Run the copy-number workflow end to end (``kinresist ngs cnv``).
 
 :func:`run_cnv` reads a BAM (+ normals and targets) or a CNVkit ``.cnr``/``.cns``, calls
-genes and returns the stamped payload together with the gene records; :func:`record_cnv`
-stores the result against a sample in the project store.
+genes and returns a :class:`~kinresist.ngs.result.CnvResult` (table ``genes``, log2-ratio and
+copy-number measurements keyed ``"<GENE> amplification"``, amplification findings). Recording
+in the store goes through :func:`kinresist.core.record` like every other result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+import pandas as pd
 
 from kinresist.errors import InputError
 from kinresist.ngs.cnv import (
@@ -21,23 +23,50 @@ from kinresist.ngs.cnv import (
 )
 from kinresist.ngs.cnv_cnvkit import call_copy_number_from_bins, call_copy_number_from_segments
 from kinresist.ngs.cnv_io import (
-    CNV_SCHEMA_VERSION,
-    cnv_payload,
+    cnv_findings,
     count_target_molecules,
     read_cnvkit,
     read_targets,
 )
-from kinresist.provenance import file_sha256, stamp
+from kinresist.ngs.result import SCHEMA_VERSION, CnvResult, cnv_measurements
 
-__all__ = ["CnvRun", "record_cnv", "run_cnv"]
+__all__ = ["GENE_COLUMNS", "genes_frame", "run_cnv"]
+
+#: Column contract of the ``genes`` table (in this order; ``copy_number_ci`` split in two).
+GENE_COLUMNS = (
+    "gene",
+    "chrom",
+    "start",
+    "end",
+    "n_targets",
+    "log2",
+    "ci_low",
+    "ci_high",
+    "z",
+    "p_value",
+    "threshold_log2",
+    "copy_number",
+    "call",
+    "min_detectable_cn",
+    "min_purity_for_amplification",
+    "sd",
+    "copy_number_ci_low",
+    "copy_number_ci_high",
+    "copy_number_is_lower_bound",
+    "method",
+    "reason",
+)
 
 
-@dataclass(frozen=True, slots=True)
-class CnvRun:
-    """Gene calls and the JSON payload of one ``ngs cnv`` run."""
-
-    genes: tuple[GeneCopyNumber, ...]
-    payload: dict[str, Any]
+def genes_frame(genes: Sequence[GeneCopyNumber]) -> pd.DataFrame:
+    """The gene calls as a tidy table with the :data:`GENE_COLUMNS` contract."""
+    rows = []
+    for g in genes:
+        d = g.to_dict()
+        del d["copy_number_ci"]
+        lo, hi = g.copy_number_ci
+        rows.append({**d, "copy_number_ci_low": lo, "copy_number_ci_high": hi})
+    return pd.DataFrame(rows, columns=list(GENE_COLUMNS))
 
 
 def run_cnv(
@@ -49,11 +78,14 @@ def run_cnv(
     genes: Sequence[str] | None = None,
     unit: Literal["molecules", "reads"] = "molecules",
     min_mapq: int = 20,
-) -> CnvRun:
+) -> CnvResult:
     """Gene-level copy number of ``sample`` (BAM with normals and targets, or CNVkit file)."""
+    from kinresist.core.result import Provenance
+
     params = params or CnvParameters()
+    sample = Path(sample)
     suffix = sample.suffix.lower()
-    inputs: dict[str, str] = {str(sample): file_sha256(sample)}
+    inputs: dict[str, Path] = {str(sample): sample}
     parameters: dict[str, Any] = {
         "tumour_fraction": params.tumour_fraction,
         "z_crit": params.z_crit,
@@ -82,13 +114,13 @@ def run_cnv(
             )
             raise InputError(msg, path=sample)
         tg = read_targets(targets)
-        inputs[str(targets)] = file_sha256(targets)
+        inputs[str(targets)] = Path(targets)
         counts = TargetCounts(
             sample.name, count_target_molecules(sample, tg, unit=unit, min_mapq=min_mapq)
         )
         normal_counts = []
         for n in normals:
-            inputs[str(n)] = file_sha256(n)
+            inputs[str(n)] = Path(n)
             normal_counts.append(
                 TargetCounts(n.name, count_target_molecules(n, tg, unit=unit, min_mapq=min_mapq))
             )
@@ -112,76 +144,23 @@ def run_cnv(
         if missing:
             msg = f"gene(s) {', '.join(missing)} have no targets/bins in the input"
             raise InputError(msg, path=sample)
-    header = stamp("kinresist.ngs.cnv", CNV_SCHEMA_VERSION, inputs=inputs, parameters=parameters)
-    payload = cnv_payload(calls, header=header, source=source)
-    payload["tumour_fraction"] = params.tumour_fraction
-    return CnvRun(tuple(calls), payload)
-
-
-def record_cnv(
-    db: str | None,
-    run: CnvRun,
-    *,
-    study: str,
-    subject: str,
-    sample: str,
-    sample_kind: str = "plasma",
-) -> int:
-    """Store gene log2 ratios (measurements) and amplifications (findings); return the run id."""
-    from kinresist.store import open_store
-
-    call_map = {
-        "amplification": "detected",
-        "gain": "detected",
-        "loss": "detected",
-        "neutral": "not_detected",
-        "indeterminate": "indeterminate",
-    }
-    with open_store(db) as store, store.transaction() as tx:
-        st = tx.get_or_create_study(study)
-        subj = tx.get_or_create_subject(st, subject)
-        smp = tx.get_or_create_sample(subj, sample, kind=sample_kind)
-        ar = tx.add_run(
-            kind="ngs.cnv",
-            parameters=run.payload.get("parameters", {}),
-            inputs=run.payload.get("inputs", {}),
-            outputs=run.payload,
-            kb_version=run.payload.get("kb_version"),
-            sample=smp,
+    warnings = []
+    if params.tumour_fraction is None:
+        warnings.append(
+            "tumour fraction unknown: copy numbers are computed at purity 1 and are lower bounds"
         )
-        for g in run.genes:
-            tx.add_measurement(
-                smp,
-                run=ar,
-                assay="ngs",
-                target=f"{g.gene} copy number",
-                quantity="log2_ratio",
-                value=g.log2,
-                unit="log2",
-                ci_low=_finite(g.ci_low),
-                ci_high=_finite(g.ci_high),
-                call=call_map[g.call],
-                lod=_finite(g.threshold_log2),
-                attributes={
-                    "call": g.call,
-                    "copy_number": _finite(g.copy_number),
-                    "method": g.method,
-                },
-            )
-            if g.call == "amplification":
-                tx.add_finding(
-                    smp,
-                    run=ar,
-                    gene=g.gene,
-                    alteration="AMPLIFICATION",
-                    kind="amplification",
-                    copy_number=_finite(g.copy_number),
-                    source_assay="ngs",
-                )
-        return int(ar.id)
-
-
-def _finite(x: float) -> float | None:
-    import math
-
-    return float(x) if x is not None and math.isfinite(x) else None
+    return CnvResult(
+        workflow="ngs.cnv",
+        schema_version=SCHEMA_VERSION,
+        provenance=Provenance.build(inputs=inputs, parameters=parameters),
+        body={
+            "source": source,
+            "tumour_fraction": params.tumour_fraction,
+            "genes": [g.to_dict() for g in calls],
+        },
+        tables={"genes": genes_frame(calls)},
+        measurements=cnv_measurements(calls),
+        findings=cnv_findings(calls, source=f"ngs-cnv:{sample.name}"),
+        warnings=warnings,
+        gene_calls=tuple(calls),
+    )

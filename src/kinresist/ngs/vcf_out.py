@@ -1,4 +1,4 @@
-"""VCF 4.3 output of a :class:`~kinresist.ngs.calling.CallSet`.
+"""VCF 4.3 output of a :class:`~kinresist.ngs.result.CallSet` (the ``vcf`` format of ``ngs call``).
 
 INFO: ``AF`` (molecule VAF), ``DP`` (molecule depth), ``AD`` (alt molecules), ``LOD`` (per-site
 limit of detection, VAF), ``BG`` (background error rate), ``GENE``, ``ALT_NAME`` (short
@@ -12,10 +12,8 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kinresist.provenance import stamp
-
 if TYPE_CHECKING:
-    from kinresist.ngs.calling import CallSet
+    from kinresist.ngs.result import CallSet
 
 __all__ = ["write_vcf"]
 
@@ -35,19 +33,31 @@ def _fmt(x: float) -> str:
 
 
 def write_vcf(
-    calls: CallSet, path: str | Path, *, reference: str = "", sample: str = "SAMPLE"
-) -> None:
-    """Write the calls as VCF 4.3 (sorted by contig order of appearance, then position)."""
-    head = stamp("kinresist.ngs.vcf", "1.0", inputs=calls.inputs, parameters={})
+    calls: CallSet, path: str | Path, *, reference: str | None = None, sample: str | None = None
+) -> Path:
+    """Write the calls as VCF 4.3 (sorted by contig order of appearance, then position).
+
+    ``reference`` and ``sample`` (the FORMAT column) default to the call set's reference path
+    and sample name (the BAM's read-group SM, else its file name).
+    """
+    from kinresist.provenance import RESEARCH_USE_NOTICE
+
+    prov = calls.provenance
+    reference = calls.body.get("reference", "") if reference is None else reference
+    sample = sample or calls.body.get("sample_name") or "SAMPLE"
     lines = [
         "##fileformat=VCFv4.3",
-        f"##source=kinresist {head['kinresist_version']}",
-        f"##kinresist_schema_version={head['schema_version']}",
-        f"##kb_version={head['kb_version']}",
+        f"##source=kinresist {prov.kinresist_version}",
+        f"##kinresist_schema_version={calls.schema_version}",
+        f"##kb_version={prov.kb_version}",
         f"##reference={reference}",
-        f"##notice={head['notice']}",
+        f"##notice={RESEARCH_USE_NOTICE}",
     ]
-    contigs = list(dict.fromkeys(calls.counts.chrom.tolist()))
+    lines += [f"##input={name} {digest}" for name, digest in prov.inputs.items()]
+    if calls.counts is not None:
+        contigs = list(dict.fromkeys(calls.counts.chrom.tolist()))
+    else:
+        contigs = list(dict.fromkeys(calls.calls["chrom"].astype(str)))
     lines += [f"##contig=<ID={c}>" for c in contigs]
     lines += [f'##FILTER=<ID={k},Description="{v}">' for k, v in _FILTERS.items()]
     lines += [
@@ -94,5 +104,7 @@ def write_vcf(
         fmt = f"{int(r['depth_molecules'])}:{ref_mol},{int(r['alt_molecules'])}:{_fmt(r['af'])}"
         lines.append("\t".join([str(r["chrom"]), str(int(r["pos"])), ".", r["ref"], r["alt"], _fmt(min(r["qual"], 9999.0)),
                                 r["filter"], ";".join(info), "DP:AD:AF", fmt]))  # fmt: skip
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out

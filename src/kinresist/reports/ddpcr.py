@@ -1,52 +1,70 @@
-"""Self-contained HTML report of a ddPCR plate analysis (PNG figures inlined as base64)."""
+"""HTML report and text summary of a ddPCR result (``ddpcr.analyze|recompute|clusters``).
+
+Renders a :class:`~kinresist.ddpcr.result.DdpcrResult` (or any Result with the same body):
+call tables from the result's own rows, the figures the result carries (inline SVG). Nothing
+here computes a statistic.
+"""
 
 from __future__ import annotations
 
-import base64
-import io
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-import numpy as np
+from kinresist.reports.result import _Fig, figure_markup, render_page
 
-__all__ = ["render_report", "write_report"]
+if TYPE_CHECKING:
+    from kinresist.core.result import Result
+
+__all__ = ["ddpcr_text", "render_ddpcr"]
+
+_TITLES = {
+    "ddpcr.analyze": "ddPCR plate",
+    "ddpcr.recompute": "ddPCR results recomputed",
+    "ddpcr.clusters": "ddPCR cluster export",
+}
 
 
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def render_report(analysis: Any, payload: dict[str, Any], *, max_wells: int = 96) -> str:
-    """HTML text: header stamp, call table, plate heatmap, 1-D plots and per-well 2-D scatters."""
-    from kinresist.ddpcr.plots import amplitude_1d, plate_heatmap, well_scatter
-
-    plate, gating = analysis.plate, analysis.gating
-    ch1 = analysis.wells[analysis.wells["channel"] == 1]
-    heat = _png(
-        plate_heatmap(
-            list(ch1["well"]), list(ch1["copies_per_ul"].astype(float)), title="Ch1 copies/µL"
-        )
+def render_ddpcr(result: Result) -> str:
+    """The self-contained HTML page of a ddPCR result."""
+    body = result.body
+    title = _TITLES.get(result.workflow, result.workflow)
+    if body.get("plate"):
+        title += f" {body['plate']}"
+    figures = [_Fig(f.name, f.caption, figure_markup(f)) for f in result.figures]
+    return render_page(
+        "ddpcr.html.j2",
+        title=title,
+        envelope=result.envelope(),
+        body=body,
+        plate_figures=[f for f in figures if not f.name.startswith("scatter_")],
+        scatters=[f for f in figures if f.name.startswith("scatter_")],
     )
-    one_d = [
-        _png(amplitude_1d(plate, gating, channel=c)) for c in ((1,) if plate.simplex else (1, 2))
-    ]
-    scatters = (
-        []
-        if plate.simplex
-        else [(w, _png(well_scatter(plate, gating, w))) for w in plate.wells[:max_wells]]
-    )
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("kinresist.reports", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-    )
-    tpl = env.get_template("ddpcr.html.j2")
-    return tpl.render(p=payload, heat=heat, one_d=one_d, scatters=scatters, isfinite=np.isfinite)
 
 
-def write_report(analysis: Any, payload: dict[str, Any], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(analysis, payload), encoding="utf-8")
-    return path
+def _num(v: Any, spec: str = ".3g") -> str:
+    return "" if v is None else format(v, spec)
+
+
+def ddpcr_text(result: Result) -> str:
+    """A fixed-width summary: one line per well x channel (and per sample)."""
+    lines = [f"{result.workflow} (kinresist {result.provenance.kinresist_version})"]
+    lines += [f"warning: {w}" for w in result.warnings]
+    head = (
+        f"{'well':7} {'ch':2} {'target':16} {'pos':>6} {'N':>6} {'copies/µL':>10} "
+        f"{'95% CI':>19} {'FA %':>6}  call"
+    )
+    for name in ("samples", "wells"):
+        rows = result.body.get(name) or []
+        if not rows:
+            continue
+        lines += ["", f"{name}:", head]
+        for r in rows:
+            lo, hi = r.get("ci95_low"), r.get("ci95_high")
+            ci = "" if lo is None or hi is None else f"[{lo:.3g}, {hi:.3g}]"
+            label = str(r.get("sample") or r.get("well"))[:7] if name == "samples" else r["well"]
+            lines.append(
+                f"{label:7} {r['channel']:2} {str(r.get('target', ''))[:16]:16} "
+                f"{_num(r.get('positives'), 'd'):>6} {_num(r.get('accepted'), 'd'):>6} "
+                f"{_num(r.get('copies_per_ul')):>10} {ci:>19} "
+                f"{_num(r.get('fractional_abundance')):>6}  {r.get('call_text', r.get('call'))}"
+            )
+    return "\n".join(lines)

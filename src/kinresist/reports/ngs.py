@@ -1,87 +1,79 @@
-"""Self-contained HTML report of ``kinresist ngs call`` (calls, hotspot LoDs, family sizes).
-
-Figures are matplotlib ``Figure`` objects (no pyplot) embedded as inline SVG.
+"""HTML reports and text summaries of the sequencing workflows (``ngs.call``, ``ngs.cnv``,
+``ngs.align``). They render the Result (its rows and the figures it carries); nothing here
+computes a statistic.
 """
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from matplotlib.figure import Figure
+from kinresist.reports.result import _Fig, figure_markup, render_page, render_result
 
-from kinresist.reports._html import render, svg_markup, write_html
+if TYPE_CHECKING:
+    from kinresist.core.result import Result
 
-__all__ = ["render_ngs_report", "write_ngs_report"]
+__all__ = ["align_text", "calls_text", "cnv_text", "render_calls", "render_cnv"]
 
 
-def _svg(fig: Figure) -> Any:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
-    text = buf.getvalue()
-    return svg_markup(text[text.index("<svg") :])
-
-
-def _family_figure(sizes: np.ndarray, min_size: int) -> Figure:
-    fig = Figure(figsize=(6, 2.8))
-    ax = fig.add_subplot()
-    if len(sizes):
-        top = int(min(sizes.max(), 60))
-        counts = np.bincount(np.minimum(sizes, top), minlength=top + 1)[1:]
-        xs = np.arange(1, top + 1)
-        ax.bar(xs, counts, color=["#d8dde4" if x < min_size else "#0969da" for x in xs], width=0.9)
-    ax.set_xlabel("family size (reads per UMI family)")
-    ax.set_ylabel("families")
-    return fig
-
-
-def _vaf_figure(calls: list[dict[str, Any]]) -> Figure | None:
-    pts = [c for c in calls if c.get("lod") is not None and c.get("af") is not None]
-    if not pts:
-        return None
-    fig = Figure(figsize=(6, 3.2))
-    ax = fig.add_subplot()
-    for c in pts:
-        ok = c["filter"] == "PASS"
-        ax.scatter(
-            100 * c["lod"],
-            100 * c["af"],
-            s=36,
-            color="#1a7f37" if ok else "none",
-            edgecolors="#1a7f37" if ok else "#57606a",
-        )
-        if ok:
-            ax.annotate(
-                f"{c['gene']} {c['alteration']}",
-                (100 * c["lod"], 100 * c["af"]),
-                fontsize=8,
-                xytext=(4, 4),
-                textcoords="offset points",
-            )
-    hi = max(max(100 * c["lod"] for c in pts), max(100 * c["af"] for c in pts)) * 1.1
-    ax.plot([0, hi], [0, hi], color="#d8dde4", lw=1)
-    ax.set_xlabel("per-site LoD (% VAF)")
-    ax.set_ylabel("molecule VAF (%)")
-    return fig
-
-
-def render_ngs_report(payload: dict[str, Any], family_sizes: np.ndarray, *, sample: str) -> str:
-    """HTML text for a ``kinresist.ngs.calls`` payload and the family sizes of the run."""
-    min_size = int(payload["parameters"]["consensus"]["min_family_size"])
-    vaf = _vaf_figure(payload["calls"])
-    return render(
+def render_calls(result: Result) -> str:
+    """The self-contained HTML page of an ``ngs.call`` result."""
+    figures = [_Fig(f.name, f.caption, figure_markup(f)) for f in result.figures]
+    return render_page(
         "ngs_calls.html.j2",
-        p=payload,
-        sample=sample,
-        vaf_svg=_svg(vaf) if vaf is not None else None,
-        family_svg=_svg(_family_figure(np.asarray(family_sizes, dtype=np.int64), min_size)),
+        title=f"Liquid-biopsy sequencing: {result.body.get('sample_name', '')}",
+        envelope=result.envelope(),
+        p=result.body,
+        params=result.provenance.parameters,
+        figures=figures,
     )
 
 
-def write_ngs_report(
-    path: str | Path, payload: dict[str, Any], family_sizes: np.ndarray, *, sample: str
-) -> Path:
-    """Write the report; return its path."""
-    return write_html(path, render_ngs_report(payload, family_sizes, sample=sample))
+def render_cnv(result: Result) -> str:
+    """The HTML page of an ``ngs.cnv`` result (the gene table and measurements)."""
+    sentences = [
+        f"{g['gene']}: {g['call']} (log2 {g['log2']:+.3f}, CN {g['copy_number']:.1f})"
+        for g in result.body.get("genes", [])
+        if g.get("log2") is not None and g.get("copy_number") is not None
+    ]
+    return render_result(result, title="Gene copy number", sentences=sentences)
+
+
+def _pct(v: Any) -> str:
+    return "n/a" if v is None else f"{100 * v:.2f}%"
+
+
+def calls_text(result: Result) -> str:
+    """One line per PASS call, then the warnings."""
+    calls = result.body.get("calls", [])
+    passed = [c for c in calls if c.get("filter") == "PASS"]
+    lines = [f"{len(passed)} PASS call(s) of {len(calls)} tested alleles"]
+    for r in passed:
+        lines.append(
+            f"  {r['gene']} {r['alteration']}  VAF {_pct(r['af'])} ({r['alt_molecules']}/"
+            f"{r['depth_molecules']} molecules; LoD {_pct(r['lod'])})"
+        )
+    lines += [f"warning: {w}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+def cnv_text(result: Result) -> str:
+    """A gene table: log2 ratio with its CI, copy number and call."""
+    lines = [f"{'gene':8} {'log2':>7} {'CI95':>17} {'CN':>6}  call"]
+    for g in result.body.get("genes", []):
+        log2, lo, hi, cn = (g.get(k) for k in ("log2", "ci_low", "ci_high", "copy_number"))
+        ci = "" if lo is None or hi is None else f"[{lo:+7.3f},{hi:+7.3f}]"
+        lines.append(
+            f"{g['gene']:8} {'' if log2 is None else f'{log2:+7.3f}':>7} {ci:>17} "
+            f"{'' if cn is None else f'{cn:6.1f}':>6}  {g['call']}"
+        )
+    lines += [f"warning: {w}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+def align_text(result: Result) -> str:
+    """One line: the BAM and its record counts."""
+    b = result.body
+    return (
+        f"{b['bam']}: {b['records']:,} records, {b['mapped']:,} mapped, {b['umi_tagged']:,} with "
+        f"RX ({b['reads_in']:,} reads in, {b['reads_after_trimming']:,} after trimming)"
+    )

@@ -45,17 +45,26 @@ def resolve_url(db: str | os.PathLike[str] | None) -> str:
     return f"sqlite:///{path}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(
-        "PRAGMA busy_timeout=1000"
-    )  # kinresist waits itself (Store.write), with a message
-    cursor.close()
+def _sqlite_connect(foreign_keys: bool):  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # pysqlite's own transaction handling would COMMIT on a SAVEPOINT release; kinresist
+        # lets SQLAlchemy emit BEGIN itself (the SQLAlchemy-documented recipe), so savepoints
+        # and rollbacks are real
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.execute("PRAGMA busy_timeout=1000")  # kinresist waits itself (Store.write)
+        cursor.close()
+
+    return on_connect
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine (SQLite gets foreign keys on and a busy timeout)."""
+def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, foreign_keys: bool = True) -> Engine:
+    """Create the engine (SQLite: foreign keys on, busy timeout, real transactions)."""
     try:
         engine = create_engine(url, future=True, pool_pre_ping=True)
     except (ArgumentError, ModuleNotFoundError) as exc:
@@ -64,7 +73,8 @@ def make_engine(url: str) -> Engine:
             msg += "; install the PostgreSQL driver with `pip install 'kinresist[postgres]'`"
         raise StoreError(msg) from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect(foreign_keys))
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -78,22 +88,22 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     try:
         if engine.dialect.name == "sqlite":
             # SQLite rebuilds tables to alter them (batch mode); with foreign keys on, dropping
-            # the old table would cascade-delete every child row. Keys are switched off for the
-            # migration (outside its transaction, as SQLite requires) and checked afterwards.
-            with engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                connection.commit()
-                with connection.begin():
+            # the old table would cascade-delete every child row. The migration runs on its own
+            # connection with keys off, and the references are checked afterwards.
+            plain = make_engine(engine.url.render_as_string(hide_password=False), foreign_keys=False)
+            try:
+                with plain.begin() as connection:
                     cfg.attributes["connection"] = connection
                     command.upgrade(cfg, revision)
-                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-                connection.commit()
-            if broken:
-                msg = (
-                    f"store migration left {len(broken)} rows with broken references: {broken[:5]}"
-                )
-                raise StoreError(msg)
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        msg = (
+                            f"store migration left {len(broken)} rows with broken references: "
+                            f"{broken[:5]}; nothing was changed"
+                        )
+                        raise StoreError(msg)
+            finally:
+                plain.dispose()
         else:
             with engine.begin() as connection:
                 cfg.attributes["connection"] = connection

@@ -8,6 +8,13 @@ matrix used for scoring is their mean.
 
 A :class:`BlockStack` is many blocks of the same shape as arrays with a leading
 block axis: the unit of work of the vectorised engine.
+
+``input_rank`` remembers the order in which the cells appeared in the input file. Only
+``mode="synergyfinder"`` uses it: SynergyFinder fits every curve on the data rows in
+file order, and on flat likelihoods drc's optimiser ends at a point that depends on
+that order (see docs/synergy.md, "SynergyFinder mode, path by path"). Blocks without
+it are taken in ascending dose order (conc1, then conc2), the order SynergyFinder's
+own bootstrap of replicated blocks produces.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import numpy as np
 
 from kinresist.errors import InputError
 
-__all__ = ["Block", "BlockStack", "stack_blocks"]
+__all__ = ["Block", "BlockStack", "default_rank", "stack_blocks"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,6 +47,9 @@ class Block:
         ``(n1, n2, r)`` individual % inhibition values (NaN-padded), or None.
     conc_unit
         Dose unit (e.g. ``"nM"``).
+    input_rank
+        ``(n1, n2)`` position of each cell's first row in the input table (any
+        distinct integers; smaller = earlier), or None (ascending dose order).
     """
 
     block_id: str
@@ -51,6 +61,7 @@ class Block:
     replicates: np.ndarray | None = None
     conc_unit: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    input_rank: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         c1 = np.asarray(self.conc1, dtype=float)
@@ -80,6 +91,12 @@ class Block:
                 "checkerboard needs a value (impute or drop the dose)"
             )
             raise InputError(msg)
+        if self.input_rank is not None:
+            rank = np.asarray(self.input_rank)
+            if rank.shape != m.shape or np.unique(rank).size != rank.size:
+                msg = f"{where}: input_rank must hold {m.shape} distinct positions"
+                raise InputError(msg)
+            object.__setattr__(self, "input_rank", rank.astype(np.int64))
         object.__setattr__(self, "conc1", c1)
         object.__setattr__(self, "conc2", c2)
         object.__setattr__(self, "inhibition", m)
@@ -116,13 +133,30 @@ class Block:
         )
 
 
+def default_rank(n1: int, n2: int) -> np.ndarray:
+    """Ascending dose order (conc1, then conc2) as ranks ``(n1, n2)``."""
+    return np.arange(n1 * n2, dtype=np.int64).reshape(n1, n2)
+
+
 @dataclass(frozen=True, eq=False)
 class BlockStack:
-    """Blocks of equal shape: ``conc1 (B, n1)``, ``conc2 (B, n2)``, ``inhibition (B, n1, n2)``."""
+    """Blocks of equal shape: ``conc1 (B, n1)``, ``conc2 (B, n2)``, ``inhibition (B, n1, n2)``.
+
+    ``rank``: ``(B, n1, n2)`` input order of the cells (synergyfinder mode), or None
+    (ascending dose order).
+    """
 
     conc1: np.ndarray
     conc2: np.ndarray
     inhibition: np.ndarray
+    rank: np.ndarray | None = None
+
+    def ranks(self) -> np.ndarray:
+        """``rank`` or the ascending default for every block."""
+        if self.rank is not None:
+            return self.rank
+        nb, n1, n2 = self.inhibition.shape
+        return np.broadcast_to(default_rank(n1, n2), (nb, n1, n2))
 
     @property
     def n_blocks(self) -> int:
@@ -146,6 +180,14 @@ def stack_blocks(blocks: Sequence[Block]) -> dict[tuple[int, int], tuple[list[in
                 np.stack([blocks[k].conc1 for k in idx]),
                 np.stack([blocks[k].conc2 for k in idx]),
                 np.stack([blocks[k].inhibition for k in idx]),
+                None
+                if all(blocks[k].input_rank is None for k in idx)
+                else np.stack(
+                    [
+                        r if (r := blocks[k].input_rank) is not None else default_rank(*shape)
+                        for k in idx
+                    ]
+                ),
             ),
         )
     return out

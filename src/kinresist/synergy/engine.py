@@ -8,8 +8,11 @@ bracketed root finding with unreachable effects flagged (NaN, ``loewe_unreachabl
 and, next to a step, undetermined cells flagged (NaN, ``loewe_undetermined_step``). Everything is vectorised
 over blocks of equal shape and deterministic (no random numbers).
 
-``mode="synergyfinder"``: reproduces SynergyFinder 3.7 (drc BFGS replay for every
-fit, Loewe by its 100-point grid search with its artefacts). Per-block loop; slower.
+``mode="synergyfinder"``: reproduces SynergyFinder 3.7.3 (drc replayed operation for
+operation on the data in input-row order, L.4 fallback, Loewe by its 100-point grid
+search or its max-of-single-agents fallback, artefacts included; where SynergyFinder
+stops with an error, NaN and a flag). Per-block loop; slower. Every code path is
+listed in docs/synergy.md, "SynergyFinder mode, path by path".
 
 Scores are in SynergyFinder's units: % inhibition, synergy = observed − expected,
 positive = synergy, 0 in monotherapy cells; block score = mean over combination
@@ -31,7 +34,16 @@ from kinresist.synergy.single_agent import fit_single_agents
 from kinresist.synergy.summary import block_mean, block_p_value, max_area_mean
 from kinresist.synergy.zip import zip_exact, zip_synergyfinder
 
-__all__ = ["METHODS", "BlockScores", "Mode", "StackScores", "score_blocks", "score_stack"]
+__all__ = [
+    "METHODS",
+    "BlockScores",
+    "Mode",
+    "StackScores",
+    "block_flags",
+    "score_blocks",
+    "score_stack",
+    "stack_flags",
+]
 
 Mode = Literal["exact", "synergyfinder"]
 METHODS: tuple[str, ...] = ("zip", "bliss", "hsa", "loewe")
@@ -57,7 +69,9 @@ class StackScores:
     single_model
         ``(B, 2)`` model names (``"LL.4"``, ``"L.4"``) of the single-agent fits.
     n_refit_failed
-        ``(B,)`` ZIP row/column fits that failed (observed values used instead).
+        ``(B,)`` ZIP row/column fits that failed (exact mode: not converged, observed
+        values used where the prediction is not finite; synergyfinder mode: drc failed,
+        SynergyFinder stops, the block's ZIP is NaN).
     single_failed
         ``(B, 2)`` True where a single-agent fit failed (ZIP and Loewe undefined).
     single_unconverged
@@ -164,12 +178,13 @@ def _score_chunk(stack: BlockStack, mode: Mode, methods: tuple[str, ...]) -> Sta
             lo[:, 1:, 1:] = y[:, 1:, 1:]
             ref["loewe"] = lo
     elif need_fits:
-        z, fits = zip_synergyfinder(c1, c2, obs)
+        z, fits = zip_synergyfinder(c1, c2, obs, stack.rank, refits="zip" in methods)
         for k, (f1, f2) in enumerate(fits):
             p1[k], p2[k] = f1.params, f2.params
             models[k] = (f1.model, f2.model)
             single_failed[k] = (f1.failed, f2.failed)
             single_status[k] = ("failed" if f1.failed else "ok", "failed" if f2.failed else "ok")
+            single_reason[k] = tuple("ll4_and_l4_failed" if f.failed else "" for f in (f1, f2))
         if "zip" in methods:
             ref["zip"], zip_fit, n_failed = z.ref, z.fit, z.n_refit_failed
         if "loewe" in methods:
@@ -250,6 +265,53 @@ def _concat(parts: list[StackScores]) -> StackScores:
     )
 
 
+def block_flags(
+    res: StackScores, k: int, drug1: str, drug2: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Flags of block ``k`` of ``res``: (single-agent flags, which apply to ZIP and Loewe of
+    every combination cell; all of the block's flags)."""
+    fit_flags: list[str] = []
+    for d, name in ((0, drug1), (1, drug2)):
+        status = res.single_status[k, d]
+        if res.single_failed[k, d]:
+            fit_flags.append(f"single_agent_fit_failed:{name}")
+        elif status in ("at_limit", "step"):
+            fit_flags.append(f"single_agent_at_limit:{name}")
+            if status == "step":
+                fit_flags.append(f"single_agent_step_curve:{name}")
+    flags = list(fit_flags)
+    if res.loewe_unreachable[k].any():
+        flags.append("loewe_unreachable")
+    if res.loewe_undetermined[k].any():
+        flags.append("loewe_undetermined_step")
+    if res.n_refit_failed[k]:
+        flags.append(
+            "zip_refit_failed" if res.mode == "synergyfinder" else "zip_refit_not_converged"
+        )
+    return tuple(fit_flags), tuple(flags)
+
+
+def stack_flags(
+    res: StackScores, drug1: Sequence[str], drug2: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`block_flags` of every block of a stack, each joined with ``";"`` (object arrays
+    of ``(B,)`` strings); only flagged blocks are visited."""
+    nb = res.n_refit_failed.shape[0]
+    fit = np.full(nb, "", dtype=object)
+    every = np.full(nb, "", dtype=object)
+    candidate = (
+        res.single_failed.any(axis=1)
+        | (res.single_status != "ok").any(axis=1)
+        | res.loewe_unreachable.reshape(nb, -1).any(axis=1)
+        | res.loewe_undetermined.reshape(nb, -1).any(axis=1)
+        | (res.n_refit_failed != 0)
+    )
+    for k in np.flatnonzero(candidate):
+        f, a = block_flags(res, int(k), drug1[k], drug2[k])
+        fit[k], every[k] = ";".join(f), ";".join(a)
+    return fit, every
+
+
 def score_stack(
     stack: BlockStack,
     *,
@@ -275,7 +337,16 @@ def score_stack(
         raise InputError(msg)
     meths = _check_methods(methods)
     parts = [
-        _score_chunk(BlockStack(stack.conc1[s], stack.conc2[s], stack.inhibition[s]), mode, meths)
+        _score_chunk(
+            BlockStack(
+                stack.conc1[s],
+                stack.conc2[s],
+                stack.inhibition[s],
+                None if stack.rank is None else stack.rank[s],
+            ),
+            mode,
+            meths,
+        )
         for s in (slice(i, i + chunk_size) for i in range(0, stack.n_blocks, chunk_size))
     ]
     return _concat(parts)
@@ -323,24 +394,7 @@ def score_blocks(
                 }
                 for m in meths
             }
-            fit_flags = []  # apply to ZIP and Loewe of every combination cell
-            for d, name in ((0, blk.drug1), (1, blk.drug2)):
-                status = res.single_status[k, d]
-                if res.single_failed[k, d]:
-                    fit_flags.append(f"single_agent_fit_failed:{name}")
-                elif status in ("at_limit", "step"):
-                    fit_flags.append(f"single_agent_at_limit:{name}")
-                    if status == "step":
-                        fit_flags.append(f"single_agent_step_curve:{name}")
-            flags = list(fit_flags)
-            if res.loewe_unreachable[k].any():
-                flags.append("loewe_unreachable")
-            if res.loewe_undetermined[k].any():
-                flags.append("loewe_undetermined_step")
-            if res.n_refit_failed[k]:
-                flags.append(
-                    "zip_refit_failed" if mode == "synergyfinder" else "zip_refit_not_converged"
-                )
+            fit_flags, flags = block_flags(res, k, blk.drug1, blk.drug2)
             uses_fits = [m for m in ("zip", "loewe") if m in meths]
             n1b, n2b = blk.shape
             cell_flags = tuple(

@@ -152,6 +152,8 @@ def blocks_from_frame(
                 "must be complete (measure or impute the missing cell)"
             )
             raise InputError(msg, path=path)
+        rank = np.full(counts.shape, len(i), dtype=np.int64)  # first row of each cell
+        np.minimum.at(rank, (i, j), np.arange(len(i)))
         with np.errstate(invalid="ignore"):
             mean = np.nanmean(reps, axis=2) if r > 1 else reps[:, :, 0]
         try:
@@ -165,6 +167,7 @@ def blocks_from_frame(
                     mean,
                     replicates=reps if r > 1 else None,
                     conc_unit=unit,
+                    input_rank=rank,
                 )
             )
         except InputError as exc:

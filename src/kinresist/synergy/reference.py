@@ -176,9 +176,10 @@ def loewe_synergyfinder_grid(
     """SynergyFinder 3's Loewe expectation for combination cells of one block.
 
     For each cell, ``xcap_i = Xi(y_obs)`` (NaN → +Inf if ``y_obs > max(c_i, d_i)`` else
-    0). If every xcap is infinite, the expectation is ``max_i f_i(x1 + x2)``; otherwise
+    0). If no xcap is finite, the expectation is ``max_i f_i(x1 + x2)``; otherwise
     the first of 100 equally spaced y from ``min_i min(c_i, d_i)`` to
-    ``max_i max(c_i, d_i)`` minimising ``|x1/X1(y) + x2/X2(y) − 1|`` (same NaN mapping).
+    ``max_i max(c_i, d_i)`` minimising ``|x1/X1(y) + x2/X2(y) − 1|`` (same NaN mapping;
+    the two terms summed in long double as R's ``sum``).
 
     Parameters
     ----------
@@ -197,13 +198,17 @@ def loewe_synergyfinder_grid(
 
     with np.errstate(all="ignore"):
         cap1, cap2 = xcap(0, y_obs), xcap(1, y_obs)
-        all_inf = np.isinf(cap1) & np.isinf(cap2)
+        all_inf = ~np.isfinite(cap1) & ~np.isfinite(cap2)
         s = x1 + x2
         fallback = np.maximum(predict[0](s), predict[1](s))
         grid = np.linspace(min(ranges[0][0], ranges[1][0]), max(ranges[0][1], ranges[1][1]), 100)
         g1 = xcap(0, grid)[None, :]
         g2 = xcap(1, grid)[None, :]
-        obj = np.abs(x1[:, None] / g1 + x2[:, None] / g2 - 1.0)
-        obj = np.where(np.isnan(obj), np.inf, obj)  # which.min ignores NaN
-        pick = grid[np.argmin(obj, axis=1)]
+        # dist = abs(sum(x / x_test) - 1): R sums the two terms in long double
+        t1 = (x1[:, None] / g1).astype(np.longdouble)
+        t2 = (x2[:, None] / g2).astype(np.longdouble)
+        obj = np.abs((t1 + t2).astype(float) - 1.0)
+        none = np.all(np.isnan(obj), axis=1)  # min(dist, na.rm = TRUE) has nothing: NA
+        obj = np.where(np.isnan(obj), np.inf, obj)  # which() skips NaN
+        pick = np.where(none, np.nan, grid[np.argmin(obj, axis=1)])
     return np.where(all_inf, fallback, pick)

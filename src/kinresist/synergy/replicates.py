@@ -11,7 +11,8 @@ round block-means. Random numbers come from the caller's ``np.random.Generator``
 bootstrap statistics agree with SynergyFinder only in distribution).
 
 **Baseline correction** (SynergyFinder ``CorrectBaseLine``): baseline = the minimum
-fitted single-agent response (both drugs, tested doses); ``"part"`` corrects only
+fitted single-agent response (both drugs, tested doses; synergyfinder mode: drc fits on
+the rows in input order, L.4 fitted values at dose 1e-10); ``"part"`` corrects only
 negative inhibitions, ``"all"`` every cell: ``I − ((100 − I)/100)·baseline``;
 ``"non"`` (default) leaves the data unchanged.
 """
@@ -87,15 +88,23 @@ def bootstrap_scores(
 
 def _fitted_minimum(block: Block, mode: Mode) -> float:
     if mode == "synergyfinder":
-        from kinresist.synergy._drc import fit_drc
+        from kinresist.synergy.block import default_rank
+        from kinresist.synergy.zip import _fit_in_order
 
+        rank = block.input_rank if block.input_rank is not None else default_rank(*block.shape)
         vals = []
-        for conc, resp in (
-            (block.conc1, block.inhibition[:, 0]),
-            (block.conc2, block.inhibition[0, :]),
+        for conc, resp, rk in (
+            (block.conc1, block.inhibition[:, 0], rank[:, 0]),
+            (block.conc2, block.inhibition[0, :], rank[0, :]),
         ):
-            f = fit_drc(conc, resp)
-            vals.append(resp if f.failed else f.predict(conc))
+            fit, fitted = _fit_in_order(conc, resp, rk)
+            if fit.failed:
+                msg = (
+                    f"block {block.block_id!r}: baseline correction needs single-agent fits; "
+                    "drc's LL.4 and L.4 both fail here (SynergyFinder stops with an error)"
+                )
+                raise InputError(msg)
+            vals.append(fitted)
         return float(min(np.min(v) for v in vals))
     from kinresist.synergy.zip import fit_single_agents
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kinresist.synergy._drc import DrcFit, fit_drc
-from kinresist.synergy.block import Block
+from kinresist.synergy.block import Block, default_rank
 
 __all__ = ["Sensitivity", "relative_inhibition", "sensitivity"]
 
@@ -64,7 +64,7 @@ def relative_inhibition(dose: np.ndarray, response: np.ndarray) -> float:
         return math.nan
     if x.size == 1:
         return float(y[0])
-    fit = fit_drc(x, y, log_base=10.0, warning_fails=False)
+    fit = fit_drc(x, y, log_base=10.0, caller="CalculateRI")
     if fit.failed:
         return math.nan
     b, c, d, e = (float(v) for v in fit.params)
@@ -77,7 +77,7 @@ def relative_inhibition(dose: np.ndarray, response: np.ndarray) -> float:
 
 
 def _predict_response(dose: np.ndarray, response: np.ndarray, at: float) -> tuple[float, bool]:
-    """SynergyFinder ``PredictResponse`` (deterministic cap, see module docstring)."""
+    """SynergyFinder ``PredictResponse`` on rows in input order (deterministic cap)."""
     if np.var(response) == 0:
         return float(response[0]), False
     fit: DrcFit = fit_drc(dose, response)
@@ -116,27 +116,45 @@ class Sensitivity:
 
 
 def _css(
-    conc_css: np.ndarray, conc_other: np.ndarray, mat: np.ndarray, ic50: float
+    conc_css: np.ndarray,
+    conc_other: np.ndarray,
+    mat: np.ndarray,
+    rank: np.ndarray,
+    ic50: float,
 ) -> tuple[float, bool]:
-    """RI over drug A's doses of responses predicted at drug B's IC50 (mat rows: A doses)."""
+    """RI over drug A's doses of responses predicted at drug B's IC50 (mat rows: A doses).
+
+    Each row is taken in input order (``rank``), as SynergyFinder's ``nest``; with a
+    single non-zero dose of drug B SynergyFinder returns the row's *second* response in
+    that order (``x$response[2]``).
+    """
     preds = np.empty(conc_css.size)
     capped = False
     for i in range(conc_css.size):
+        o = np.argsort(rank[i], kind="stable")
         if conc_other.size == 2:
-            preds[i] = mat[i, 1]
+            preds[i] = mat[i, o[1]]
         else:
-            preds[i], cap = _predict_response(conc_other, mat[i, :], ic50)
+            preds[i], cap = _predict_response(conc_other[o], mat[i, o], ic50)
             capped |= cap
     return relative_inhibition(conc_css, preds), capped
 
 
 def sensitivity(block: Block) -> Sensitivity:
-    """IC50, RI and CSS of a block, SynergyFinder-compatible (no replicates)."""
+    """IC50, RI and CSS of a block, SynergyFinder-compatible (no replicates).
+
+    drc fits take the rows in input order (``Block.input_rank``; ascending doses when
+    unknown), as SynergyFinder does.
+    """
     m = block.inhibition
+    rank = block.input_rank if block.input_rank is not None else default_rank(*block.shape)
     flags: list[str] = []
     ic50 = []
-    for k, (conc, resp) in enumerate(((block.conc1, m[:, 0]), (block.conc2, m[0, :])), start=1):
-        fit = fit_drc(conc, resp)
+    for k, (conc, resp, rk) in enumerate(
+        ((block.conc1, m[:, 0], rank[:, 0]), (block.conc2, m[0, :], rank[0, :])), start=1
+    ):
+        o = np.argsort(rk, kind="stable")
+        fit = fit_drc(conc[o], resp[o])
         val = math.nan if fit.failed else fit.ec50
         if val > conc.max():
             val = float(conc.max())
@@ -144,8 +162,8 @@ def sensitivity(block: Block) -> Sensitivity:
         ic50.append(val)
     ri_1 = relative_inhibition(block.conc1, m[:, 0])
     ri_2 = relative_inhibition(block.conc2, m[0, :])
-    css1, cap1 = _css(block.conc1, block.conc2, m, ic50[1])
-    css2, cap2 = _css(block.conc2, block.conc1, m.T, ic50[0])
+    css1, cap1 = _css(block.conc1, block.conc2, m, rank, ic50[1])
+    css2, cap2 = _css(block.conc2, block.conc1, m.T, rank.T, ic50[0])
     if cap1 or cap2:
         flags.append("css_prediction_capped")
     return Sensitivity(ic50[0], ic50[1], ri_1, ri_2, css1, css2, (css1 + css2) / 2, tuple(flags))

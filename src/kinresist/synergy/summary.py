@@ -49,7 +49,7 @@ def block_p_value(scores: np.ndarray) -> np.ndarray:
     s = _combo(scores)
     mean = _nanmean(s)
     n = np.sum(~np.isnan(s), axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # huge scores: sd = inf
         ss = np.nansum((s - mean[:, None]) ** 2, axis=1)
         sd = np.where(n > 1, np.sqrt(ss / np.maximum(n - 1, 1)), np.nan)
         z = np.abs(mean) / sd

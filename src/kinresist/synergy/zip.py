@@ -16,8 +16,8 @@ Two fitters implement the same steps:
   engine (:func:`kinresist.dose.engine.fit_batch`), all blocks and all row/column
   refits of a stack in one call each.
 * :func:`zip_synergyfinder` replays drc's BFGS (:mod:`kinresist.synergy._drc`) to
-  reproduce SynergyFinder's numbers, including where drc stops short of the optimum
-  or falls back to L.4.
+  reproduce SynergyFinder's numbers, including where drc stops short of the optimum,
+  runs to its iteration limit or falls back to L.4 (data in input-row order).
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ class ZipResult:
     """ZIP surfaces ``(B, n1, n2)``: ``fit``, ``ref``, ``delta``.
 
     ``n_refit_failed`` counts, per block, row/column refits that did not converge (exact
-    mode: their finite fitted values are still used; synergyfinder mode: drm failed and
-    the observed values were used, as SynergyFinder does).
+    mode: their finite fitted values are still used; synergyfinder mode: drm failed with
+    LL.4 and L.4, SynergyFinder stops with an error, and the block's ZIP is NaN).
     """
 
     fit: np.ndarray
@@ -59,7 +59,8 @@ def _refit(
     refitted from the engine's additional starting points and the lower RSS is kept;
     the prediction is then used if finite. Returns predictions and a per-curve
     "still not converged" mask (reported, not substituted). Only a non-finite
-    prediction falls back to the observed values, as SynergyFinder does when drm fails.
+    prediction falls back to the observed values (flagged; SynergyFinder itself has no
+    value there: it stops with an error when drc fails with LL.4 and L.4).
     """
     with np.errstate(all="ignore"):
         fit = fit_batch(dose, resp, model="LL.4", fixed={"bottom": bottom}, multistart=multistart)
@@ -135,40 +136,82 @@ def zip_exact(
     return ZipResult(fit, ref_full, delta, n_failed)
 
 
-def _predict_or_observed(fit: DrcFit, dose: np.ndarray, obs: np.ndarray) -> np.ndarray:
-    return obs.copy() if fit.failed else fit.predict(dose)
+def _fit_in_order(
+    dose: np.ndarray, resp: np.ndarray, rank: np.ndarray, *, emin: float | None = None
+) -> tuple[DrcFit, np.ndarray]:
+    """``FitDoseResponse`` on one slice in input-row order; fitted values (NaN if failed)."""
+    o = np.argsort(rank, kind="stable")
+    fit = fit_drc(dose[o], resp[o], emin=emin)
+    pred = np.full(dose.shape, np.nan)
+    if not fit.failed:
+        pred[o] = fit.predict(dose[o])
+    return fit, pred
+
+
+def _r_mean2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """R's ``rowMeans`` of two columns (long-double sum, then / 2)."""
+    return ((a.astype(np.longdouble) + b.astype(np.longdouble)) / 2).astype(float)
+
+
+def _r_bliss_fitted(y1: np.ndarray, y2: np.ndarray) -> np.ndarray:
+    """``(1 − prod(1 − y/100))·100`` with R's long-double ``prod``."""
+    p = (
+        (1.0 - y1 / 100.0).astype(np.longdouble) * (1.0 - y2 / 100.0).astype(np.longdouble)
+    ).astype(float)
+    return (1.0 - p) * 100.0
 
 
 def zip_synergyfinder(
-    conc1: np.ndarray, conc2: np.ndarray, inhibition: np.ndarray
+    conc1: np.ndarray,
+    conc2: np.ndarray,
+    inhibition: np.ndarray,
+    rank: np.ndarray | None = None,
+    *,
+    refits: bool = True,
 ) -> tuple[ZipResult, list[tuple[DrcFit, DrcFit]]]:
-    """ZIP exactly as SynergyFinder 3.7 (drc BFGS replay), one block at a time.
+    """ZIP exactly as SynergyFinder 3.7.3 (drc replay), one block at a time.
+
+    Every curve is fitted on its rows in input order (``rank``, ``(B, n1, n2)``; None =
+    ascending doses). Single agents: ``ExtractSingleDrug`` rows (dose 0 included).
+    Refits: one per dose of the other drug *including* dose 0 (as SynergyFinder's
+    ``nest``), lower asymptote fixed at the observed response at dose 0. A failed fit
+    (LL.4 and L.4) makes SynergyFinder stop with an R error; the block's ZIP is then
+    NaN and counted in ``n_refit_failed`` (refits) or reported by the returned single
+    fits (``failed``).
 
     Returns the ZIP surfaces and, per block, the two single-agent drc fits (shared with
-    SynergyFinder-mode Loewe).
+    SynergyFinder-mode Loewe). ``refits=False`` fits the single agents only (Loewe
+    alone needs no more; the ZIP surfaces are then NaN).
     """
     nb, n1, n2 = inhibition.shape
+    ranks = (
+        rank
+        if rank is not None
+        else np.broadcast_to(np.arange(n1 * n2).reshape(n1, n2), (nb, n1, n2))
+    )
     fit = inhibition.copy()
     ref = inhibition.copy()
     n_failed = np.zeros(nb, dtype=int)
     singles = []
     for k in range(nb):
-        x1, x2, m = conc1[k], conc2[k], inhibition[k]
-        f1 = fit_drc(x1, m[:, 0])
-        f2 = fit_drc(x2, m[0, :])
+        x1, x2, m, rk = conc1[k], conc2[k], inhibition[k], ranks[k]
+        f1, y1 = _fit_in_order(x1, m[:, 0], rk[:, 0])
+        f2, y2 = _fit_in_order(x2, m[0, :], rk[0, :])
         singles.append((f1, f2))
-        y1 = _predict_or_observed(f1, x1, m[:, 0])
-        y2 = _predict_or_observed(f2, x2, m[0, :])
-        ref[k, 1:, 1:] = y1[1:, None] + y2[None, 1:] - y1[1:, None] * y2[None, 1:] / 100.0
+        ref[k, 1:, 1:] = _r_bliss_fitted(y1[1:, None], y2[None, 1:])
+        if not refits:
+            fit[k, 1:, 1:] = np.nan
+            continue
         colp = np.empty((n1, n2))
         rowp = np.empty((n1, n2))
-        for j in range(1, n2):
-            fj = fit_drc(x1, m[:, j], emin=float(m[0, j]))
+        for j in range(n2):
+            fj, colp[:, j] = _fit_in_order(x1, m[:, j], rk[:, j], emin=float(m[0, j]))
             n_failed[k] += fj.failed
-            colp[:, j] = _predict_or_observed(fj, x1, m[:, j])
-        for i in range(1, n1):
-            fi = fit_drc(x2, m[i, :], emin=float(m[i, 0]))
+        for i in range(n1):
+            fi, rowp[i, :] = _fit_in_order(x2, m[i, :], rk[i, :], emin=float(m[i, 0]))
             n_failed[k] += fi.failed
-            rowp[i, :] = _predict_or_observed(fi, x2, m[i, :])
-        fit[k, 1:, 1:] = (colp[1:, 1:] + rowp[1:, 1:]) / 2.0
+        fit[k, 1:, 1:] = _r_mean2(colp[1:, 1:], rowp[1:, 1:])
+        if n_failed[k] or f1.failed or f2.failed:  # SynergyFinder stops: no ZIP
+            fit[k, 1:, 1:] = np.nan
+            ref[k, 1:, 1:] = np.nan
     return ZipResult(fit, ref, fit - ref, n_failed), singles
