@@ -1,6 +1,6 @@
 """Regenerate the frozen golden outputs (deliberately; explain the change in the commit).
 
-    python tests/golden/regenerate.py [CASE ...]
+python tests/golden/regenerate.py [CASE ...]
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import CASES, DATA, strip  # noqa: E402
+from cases import CASES, DATA, strip
 
 
 def main(names: list[str]) -> int:

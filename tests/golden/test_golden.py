@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import CASES, DATA, compare, strip  # noqa: E402
+from cases import CASES, DATA, compare, strip
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
