@@ -1,16 +1,22 @@
-"""``kinresist demo``: a demo study built from example data that kinresist generates itself.
+"""``kinresist demo``: the whole workbench on a study that kinresist generates itself.
 
-Three ALK-positive NSCLC cases at progression, each from a different input format:
+One command writes example files, imports them through a study manifest into one fresh SQLite
+store (one transaction), and renders every report behind one HTML index:
 
-1. ``DEMO-01`` progressed on crizotinib; plasma ctDNA, unannotated GRCh38 VCF with ALK L1196M
-   (chr2:29220765 G>T, the gatekeeper) plus EML4-ALK v1 from a fusion table.
-2. ``DEMO-02`` progressed on alectinib; tissue re-biopsy, VEP-annotated GRCh37 VCF with ALK G1202R
-   (chr2:29443613 C>T) on EML4-ALK v3 (fusion table).
-3. ``DEMO-03`` progressed on lorlatinib; tissue, findings table with the compound ALK L1198F + C1156Y.
+* **patient PT-001**, EML4-ALK v3 NSCLC: crizotinib (2022-03 to 2023-05), alectinib (2023-06 to
+  2025-02), lorlatinib (from 2025-03). Five plasma draws, each tested by ddPCR for ALK G1202R
+  (QuantaSoft-style amplitude files of a duplex plate, with a positive-control well) and by NGS
+  (findings tables with molecule depth). G1202R is below its LoD at the first draw, emerges on
+  alectinib (both assays), rises before the switch to lorlatinib and falls after it. One draw sat
+  6.5 h in an EDTA tube (flagged).
+* **lab**: parental H3122 and alectinib-resistant H3122-AR (ALK G1202R by sequencing), a 384-well
+  dose plate with alectinib and lorlatinib (IC50 shifts), one lorlatinib x trametinib synergy
+  block on H3122-AR, and H3122-AR's dose-escalation lineage with a clone.
 
-The coordinates are the knowledge base's (docs/knowledge-base.md, spec §4); the VAFs are invented
-for the demonstration. The example files are written next to the report so that a user can rerun
-any case with ``kinresist interpret``.
+All numbers are generated (seeded) for the demonstration; the knowledge base decides what the
+interpretation says. Reports: the timeline of PT-001 (alerts, therapy bands, the lab's G1202R
+IC50 fold shift), the interpretation of every draw, the dose and synergy reports, H3122-AR's
+lineage and the import record, linked from ``index.html`` (the path ``kinresist demo`` prints).
 """
 
 from __future__ import annotations
@@ -19,195 +25,261 @@ import datetime as dt
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
-from kinresist.provenance import file_sha256
-
-__all__ = ["DemoCase", "DemoResult", "run_demo", "write_example_data"]
+__all__ = ["DRAWS", "STUDY", "DemoResult", "run_demo", "write_example_data"]
 
 STUDY = "kinresist demo: ALK TKI resistance"
+PATIENT = "PT-001"
 
-_VCF_HEADER = """##fileformat=VCFv4.2
-##source=kinresist-demo
-##reference={build}
-##contig=<ID={chrom},length={length}>
-##INFO=<ID=DP,Number=1,Type=Integer,Description="Total depth">
-{extra}##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
-##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">
-##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fraction">
-#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{sample}
-"""
-
-_CSQ_FIELDS = "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|EXON|HGVSc|HGVSp|MANE_SELECT"
-
-
-@dataclass(frozen=True)
-class DemoCase:
-    """One demo patient: inputs, clinical context and what the demo stores."""
-
-    subject: str
-    sample: str
-    sample_kind: str
-    collected: dt.date
-    prior_therapy: str
-    therapy_start: dt.date
-    files: dict[str, Path] = field(default_factory=dict)
-    genome: str | None = None
+#: (sample, collected, ddPCR G1202R fraction, NGS G1202R VAF or None, NGS EML4-ALK VAF, tube,
+#: hours to processing, cfDNA ng from 4 mL plasma)
+DRAWS: tuple[tuple[str, str, float, float | None, float, str, float, float], ...] = (
+    ("PT-001-D1", "2023-09-12", 0.0, None, 0.012, "Streck", 30.0, 18.0),
+    ("PT-001-D2", "2024-03-19", 0.004, 0.0031, 0.018, "Streck", 52.0, 22.0),
+    ("PT-001-D3", "2024-08-27", 0.012, 0.011, 0.035, "EDTA", 6.5, 31.0),
+    ("PT-001-D4", "2025-01-14", 0.04, 0.038, 0.06, "Streck", 26.0, 40.0),
+    ("PT-001-D5", "2025-06-03", 0.003, 0.0022, 0.006, "EDTA", 2.0, 16.0),
+)
+THERAPY = (
+    ("crizotinib", "2022-03-01", "2023-05-31"),
+    ("alectinib", "2023-06-05", "2025-02-28"),
+    ("lorlatinib", "2025-03-05", ""),
+)
+#: H3122-AR's history: (event, drug, dose, passage, date, note)
+LINEAGE = (
+    ("derived", None, None, 5, "2023-01-10", "alectinib escalation started from parental H3122"),
+    ("dose_step", "alectinib", "10nM", 6, "2023-01-10", ""),
+    ("dose_step", "alectinib", "30nM", 9, "2023-03-01", ""),
+    ("dose_step", "alectinib", "100nM", 13, "2023-05-02", ""),
+    ("dose_step", "alectinib", "300nM", 18, "2023-08-15", ""),
+    ("dose_step", "alectinib", "1uM", 22, "2023-11-20", "stable growth at 1 µM"),
+    ("characterised", None, None, 24, "2024-11-05", "dose plate + panel sequencing"),
+)
 
 
 @dataclass(frozen=True)
 class DemoResult:
-    report: Path
+    """What :func:`run_demo` wrote."""
+
+    index: Path
     store: Path
     data_dir: Path
-    cases: tuple[DemoCase, ...]
-    classifications: dict[str, str]
+    reports: dict[str, Path] = field(default_factory=dict)
+    alerts: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def report(self) -> Path:
+        """The index page (the page ``kinresist demo`` prints)."""
+        return self.index
 
 
-def _vcf(path: Path, *, build: str, sample: str, rows: list[str], csq: bool = False) -> Path:
-    length = 242_193_529 if build == "GRCh38" else 243_199_373  # chr2 length of each build
-    extra = (
-        f'##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. '
-        f'Format: {_CSQ_FIELDS}">\n'
-        if csq
-        else ""
+def _ddpcr_plate(folder: Path, sample: str, fraction: float, seed: int) -> Path:
+    """Two wells of the draw and a 5 % positive-control well; returns the results CSV."""
+    import numpy as np
+
+    from kinresist.ddpcr.simulate import simulate_plate, write_plate
+
+    plate = simulate_plate(
+        rng=np.random.default_rng(seed),
+        n_wells=3,
+        droplets=15000,
+        wt_copies_per_droplet=0.15,
+        mutant_fractions=np.array([fraction, fraction, 0.05]),
     )
-    chrom = "chr2" if build == "GRCh38" else "2"
-    header = _VCF_HEADER.format(build=build, chrom=chrom, length=length, extra=extra, sample=sample)
-    path.write_text(header + "".join(r + "\n" for r in rows), encoding="utf-8")
+    write_plate(plate, folder, name=f"{sample} plate_1")
+    results = folder.with_name(folder.name + "_results.csv")
+    lines = ["Well,Sample,TargetType,Target,Positives,AcceptedDroplets"]
+    for well, name in zip(plate.wells, [sample, sample, "PC-G1202R"], strict=True):
+        lines += [
+            f"{well},{name},Ch1Unknown,ALK_G1202R_FAM,,",
+            f"{well},{name},Ch2Unknown,ALK_WT_HEX,,",
+        ]
+    results.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return results
+
+
+def _synergy_block(path: Path, seed: int) -> Path:
+    """A 6 x 6 lorlatinib x trametinib viability block on H3122-AR (Bliss + a synergy term)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    lor = [0.0, 3.0, 10.0, 30.0, 100.0, 300.0]
+    tra = [0.0, 1.0, 3.0, 10.0, 30.0, 100.0]
+    lines = ["block_id,drug1,drug2,conc1,conc2,response,conc_unit"]
+    for c1 in lor:
+        for c2 in tra:
+            ia = 0.92 * c1 / (c1 + 40.0)
+            ib = 0.6 * c2 / (c2 + 20.0)
+            bliss = ia + ib - ia * ib
+            inhibition = bliss + 0.35 * min(ia, ib) * (1.0 - bliss)
+            viability = 100.0 * (1.0 - inhibition) + rng.normal(0.0, 1.5)
+            lines.append(f"1,lorlatinib,trametinib,{c1:g},{c2:g},{viability:.2f},nM")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def write_example_data(directory: str | PathLike[str]) -> tuple[DemoCase, ...]:
-    """Write the three demo cases' input files into ``directory``; return the cases."""
+def write_example_data(directory: str | PathLike[str]) -> Path:
+    """Write every demo input and the study manifest into ``directory``; return the manifest."""
+    from kinresist.dose.examples import write_example_plate
+
     d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
-
-    # Case 1: crizotinib progression, plasma, plain GRCh38 VCF (matched by coordinates).
-    vcf1 = _vcf(
-        d / "DEMO-01_plasma_GRCh38.vcf",
-        build="GRCh38",
-        sample="DEMO-01-plasma",
-        rows=[
-            "chr2\t29220765\t.\tG\tT\t812\tPASS\tDP=2480\tGT:AD:AF\t0/1:2215,265:0.107",
-        ],
-    )
-    fus1 = d / "DEMO-01_fusions.csv"
-    fus1.write_text("sample,partner,gene,variant\nDEMO-01-plasma,EML4,ALK,v1\n", encoding="utf-8")
-
-    # Case 2: alectinib progression, tissue, VEP-annotated GRCh37 VCF on EML4-ALK v3.
-    csq = "T|missense_variant|MODERATE|ALK|ENSG00000171094|Transcript|ENST00000389048.8|protein_coding|23/29|ENST00000389048.8:c.3604G>A|ENSP00000373700.3:p.Gly1202Arg|NM_004304.5"
-    vcf2 = _vcf(
-        d / "DEMO-02_tissue_GRCh37_vep.vcf",
-        build="GRCh37",
-        sample="DEMO-02-tissue",
-        rows=[f"2\t29443613\t.\tC\tT\t1450\tPASS\tDP=612;CSQ={csq}\tGT:AD:AF\t0/1:452,160:0.261"],
-        csq=True,
-    )
-    fus2 = d / "DEMO-02_fusions.csv"
-    fus2.write_text(
-        "sample,partner,gene,partner_exon,gene_exon\nDEMO-02-tissue,EML4,ALK,6,20\n",
-        encoding="utf-8",
-    )
-
-    # Case 3: lorlatinib progression, tissue, compound mutation in a findings table.
-    table3 = d / "DEMO-03_findings.csv"
-    table3.write_text(
-        "sample,gene,alteration,vaf\n"
-        "DEMO-03-tissue,ALK,p.Leu1198Phe,0.21\n"
-        "DEMO-03-tissue,ALK,C1156Y,0.19\n",
-        encoding="utf-8",
-    )
-    fus3 = d / "DEMO-03_fusions.csv"
-    fus3.write_text("sample,fusion\nDEMO-03-tissue,EML4-ALK v1\n", encoding="utf-8")
-    return (
-        DemoCase("DEMO-01", "DEMO-01-plasma", "plasma", dt.date(2025, 3, 4), "crizotinib",
-                 dt.date(2023, 6, 1), {"vcf": vcf1, "fusions": fus1}, "GRCh38"),
-        DemoCase("DEMO-02", "DEMO-02-tissue", "tissue", dt.date(2025, 5, 20), "alectinib",
-                 dt.date(2022, 9, 12), {"vcf": vcf2, "fusions": fus2}, "GRCh37"),
-        DemoCase("DEMO-03", "DEMO-03-tissue", "tissue", dt.date(2025, 8, 11), "lorlatinib",
-                 dt.date(2024, 1, 15), {"table": table3, "fusions": fus3}),
-    )  # fmt: skip
-
-
-def _read_case(case: DemoCase, idx: object) -> list:
-    from kinresist.interpret.readers.tables import read_findings_table, read_fusions
-    from kinresist.interpret.readers.vcf import read_vcf
-
-    findings: list = []
-    if "vcf" in case.files:
-        findings += read_vcf(
-            case.files["vcf"], genome=case.genome or "", kb=idx, sample=case.sample
+    (d / "ddpcr").mkdir(parents=True, exist_ok=True)
+    (d / "ngs").mkdir(exist_ok=True)
+    (d / "lab").mkdir(exist_ok=True)
+    rows = [
+        "subject,sample,collected,sample_type,timepoint,assay,file,results,assay_map,plate_map,"
+        "genotype,tube,hours_to_processing,plasma_ml,cfdna_ng"
+    ]
+    assay_map = "ALK_G1202R_FAM -> ALK G1202R; ALK_WT_HEX -> wild type"
+    for i, (sample, day, fa, vaf, fusion, tube, hours, ng) in enumerate(DRAWS):
+        results = _ddpcr_plate(d / "ddpcr" / sample, sample, fa, seed=2024 + i)
+        findings = d / "ngs" / f"{sample}_findings.csv"
+        body = f"ALK,EML4-ALK v3,{fusion},{3000 + 150 * i}\n"
+        if vaf is not None:
+            body += f"ALK,p.Gly1202Arg,{vaf},{2900 + 140 * i}\n"
+        findings.write_text("gene,alteration,vaf,depth\n" + body, encoding="utf-8")
+        qc = f"{tube},{hours},4.0,{ng}"
+        rows.append(
+            f"{PATIENT},{sample},{day},plasma,D{i + 1},ddpcr,ddpcr/{sample},"
+            f"ddpcr/{results.name},{assay_map},,,{qc}"
         )
-    if "fusions" in case.files:
-        findings += read_fusions(case.files["fusions"])
-    if "table" in case.files:
-        findings += read_findings_table(case.files["table"])
-    return findings
+        rows.append(
+            f"{PATIENT},{sample},{day},plasma,D{i + 1},findings,ngs/{findings.name},,,,,,,,"
+        )
+    plate, plate_map = write_example_plate(d / "lab")
+    (d / "lab" / "H3122-AR_panel.csv").write_text(
+        "gene,alteration,vaf,depth\nALK,EML4-ALK v1,0.97,2400\nALK,G1202R,0.46,2350\n",
+        encoding="utf-8",
+    )
+    _synergy_block(d / "lab" / "H3122-AR_lorlatinib_trametinib.csv", seed=7)
+    lab = [
+        ("H3122", "H3122-p8", "2024-11-05", "dose", plate.name, "", "example_map.csv"),
+        ("H3122-AR", "H3122-AR-p24", "2024-11-05", "dose", plate.name, "ALK G1202R", "example_map.csv"),
+        ("H3122-AR", "H3122-AR-p24", "2024-11-05", "findings", "H3122-AR_panel.csv", "", ""),
+        ("H3122-AR", "H3122-AR-p26", "2024-12-03", "synergy", "H3122-AR_lorlatinib_trametinib.csv", "", ""),
+    ]  # fmt: skip
+    for subject, sample, day, assay, file, genotype, pmap in lab:
+        pm = f"lab/{pmap}" if pmap else ""
+        rows.append(f"{subject},{sample},{day},cell_line,,{assay},lab/{file},,,{pm},{genotype},,,,")
+    manifest = d / "manifest.csv"
+    manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    therapy = "subject,drug,start,end\n" + "".join(
+        f"{PATIENT},{drug},{start},{end}\n" for drug, start, end in THERAPY
+    )
+    (d / "therapy.csv").write_text(therapy, encoding="utf-8")
+    del plate_map
+    return manifest
+
+
+def _report(name: str, result: Any) -> str:
+    """A registered workflow's HTML report of ``result`` (its figures drawn first)."""
+    from kinresist.core.registry import get_workflow, resolve
+
+    wf = get_workflow(name)
+    if wf.figures and not result.figures:
+        resolve(wf.figures)(result)
+    if wf.report is None:
+        from kinresist.reports.result import render_result
+
+        return render_result(result)
+    return str(resolve(wf.report)(result))
 
 
 def run_demo(out_dir: str | PathLike[str] = "kinresist-demo") -> DemoResult:
-    """Build the demo: example files, a fresh SQLite store, three interpretations, one HTML report.
-
-    Everything is written under ``out_dir`` (created; a previous demo store there is replaced).
-    """
-    from kinresist.core import SampleInfo, record
-    from kinresist.interpret import interpret_findings
-    from kinresist.interpret._kbindex import KBIndex
-    from kinresist.interpret.contract import interpretation_result
-    from kinresist.kb import load_kb
+    """Build the demo under ``out_dir`` (a previous demo store there is replaced)."""
+    from kinresist.monitoring.importer import analyse_manifest, import_study
+    from kinresist.monitoring.lineage import lineage_result, record_lineage_event
+    from kinresist.monitoring.manifest import read_manifest
+    from kinresist.monitoring.plots import add_lineage_figures, add_timeline_figure
+    from kinresist.monitoring.therapy import read_therapy
+    from kinresist.monitoring.timeline import build_timeline
+    from kinresist.reports._html import write_html
     from kinresist.reports.interpretation import write_interpretation_report
+    from kinresist.reports.result import render_result
+    from kinresist.reports.timeline import render, render_import, render_index
     from kinresist.store import open_store
 
     out = Path(out_dir)
-    data_dir = out / "data"
-    cases = write_example_data(data_dir)
-    db_path = out / "demo.sqlite"
-    db_path.unlink(missing_ok=True)
-
-    idx = KBIndex.from_kb(load_kb())
-    interpretations = []
-    with open_store(str(db_path)) as store:
-        for case in cases:
-            inputs = {str(p.name): file_sha256(p) for p in case.files.values()}
-            result = interpret_findings(
-                _read_case(case, idx),
-                kb=idx,
-                prior_therapy=case.prior_therapy,
-                sample_type=case.sample_kind,
-                sample=case.sample,
-                inputs=inputs,
-            )
-            interpretations.append(result)
-            record(
-                interpretation_result([result], inputs=dict(case.files), parameters={}),
-                store,
-                study=STUDY,
-                subject=case.subject,
-                sample=case.sample,
-                info=SampleInfo(sample_type=case.sample_kind, collected=case.collected),
-            )
-            with store.transaction() as tx:
-                study = tx.get_or_create_study(STUDY)
-                subject = tx.get_or_create_subject(study, case.subject)
-                if not subject.therapy_lines:
-                    tx.add_therapy_line(
-                        subject,
-                        line_number=1,
-                        drug=case.prior_therapy,
-                        start_date=case.therapy_start,
-                        end_date=case.collected,
-                        best_response="PR",
-                        progression=True,
-                    )
-    report = write_interpretation_report(
-        interpretations,
-        out / "kinresist-demo-report.html",
-        title="kinresist demo: three ALK-resistance cases",
+    data = out / "data"
+    manifest_path = write_example_data(data)
+    db = out / "demo.sqlite"
+    db.unlink(missing_ok=True)
+    manifest = read_manifest(manifest_path)
+    therapy = read_therapy(data / "therapy.csv")
+    analyses = analyse_manifest(manifest)
+    reports: dict[str, Path] = {}
+    with open_store(str(db)) as store:
+        imported = import_study(store, manifest, therapy=therapy, study=STUDY, analyses=analyses)
+        with store.transaction() as tx:
+            for event, drug, dose, passage, day, note in LINEAGE:
+                record_lineage_event(
+                    tx, study=STUDY, line="H3122-AR", parent="H3122", event=event, drug=drug,
+                    dose=dose, passage=passage, date=dt.date.fromisoformat(day), note=note,
+                )  # fmt: skip
+            record_lineage_event(
+                tx, study=STUDY, line="H3122-AR-c3", parent="H3122-AR", event="clone",
+                passage=26, date=dt.date(2024, 12, 10), note="single-cell clone",
+            )  # fmt: skip
+        timeline = build_timeline(store, PATIENT, study=STUDY)
+        lineage = lineage_result(store, "H3122-AR", study=STUDY)
+    add_timeline_figure(timeline)
+    reports["timeline"] = write_html(out / "timeline.html", render(timeline))
+    reports["interpretations"] = write_interpretation_report(
+        timeline.interpretations,
+        out / "interpretations.html",
+        title=f"{PATIENT}: interpretation of each draw (prior therapy = the drug at the draw)",
+    )
+    by_assay = {row.assay: analyses[row.number] for row in manifest}
+    reports["dose"] = write_html(out / "dose.html", _report("dose.plate", by_assay["dose"]))
+    reports["synergy"] = write_html(
+        out / "synergy.html", _report("synergy.score", by_assay["synergy"])
+    )
+    add_lineage_figures(lineage)
+    reports["lineage"] = write_html(
+        out / "lineage.html", render_result(lineage, title="Lineage: H3122-AR")
+    )
+    reports["import"] = write_html(out / "import.html", render_import(imported))
+    index = write_html(
+        out / "index.html",
+        render_index(
+            title="kinresist demo: one patient, one resistant line, one store",
+            links=_links(reports, out),
+            alerts=timeline.body["alerts"],
+            summary=_summary(imported, timeline, db),
+        ),
     )
     return DemoResult(
-        report=report.resolve(),
-        store=db_path.resolve(),
-        data_dir=data_dir.resolve(),
-        cases=cases,
-        classifications={it.sample or "": it.classification for it in interpretations},
+        index=index.resolve(),
+        store=db.resolve(),
+        data_dir=data.resolve(),
+        reports={k: v.resolve() for k, v in reports.items()},
+        alerts=tuple(timeline.body["alerts"]),
     )
+
+
+def _links(reports: dict[str, Path], out: Path) -> list[dict[str, str]]:
+    notes = {
+        "timeline": f"{PATIENT}: ALK G1202R by ddPCR and NGS over five draws, below-LoD draw, "
+        "therapy bands, alerts, and the lab's G1202R IC50 fold shift",
+        "interpretations": "the knowledge base's reading of each draw (mechanism, per-drug calls)",
+        "dose": "H3122 vs H3122-AR: alectinib and lorlatinib curves, IC50s, fold shifts",
+        "synergy": "lorlatinib x trametinib on H3122-AR: ZIP, Bliss, HSA, Loewe",
+        "lineage": "H3122-AR: alectinib dose escalation, characterisation, clone, sequencing",
+        "import": "the manifest import: rows, runs, plasma QC (one transaction)",
+    }
+    return [
+        {"href": path.relative_to(out).as_posix(), "title": name, "note": notes[name]}
+        for name, path in reports.items()
+    ]
+
+
+def _summary(imported: Any, timeline: Any, db: Path) -> list[str]:
+    body = timeline.body
+    return [
+        f"{len(imported.body['rows'])} manifest rows ({imported.body['samples']} samples) and "
+        f"{len(imported.body['therapy'])} therapy lines imported into {db.name} in one transaction",
+        f"{body['subject']}: {len(body['draws'])} draws, {len(body['alterations'])} alterations, "
+        f"{len(body['alerts'])} alerts",
+        "Generated data for demonstration; research use only.",
+    ]

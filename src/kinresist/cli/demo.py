@@ -1,4 +1,4 @@
-"""``kinresist demo``: build the demo study and print the report's path."""
+"""``kinresist demo``: build the demo workbench and print its index page's path."""
 
 from __future__ import annotations
 
@@ -10,18 +10,20 @@ import typer
 
 def demo_command(
     out_dir: Annotated[
-        Path, typer.Option("--out-dir", help="Folder for the example data, demo store and report.")
+        Path, typer.Option("--out-dir", help="Folder for the example data, demo store and reports.")
     ] = Path("kinresist-demo"),
 ) -> None:
-    """Create a demo study in a fresh SQLite store from generated example data, interpret three
-    ALK-resistance cases and write the HTML report (its path is printed)."""
+    """Build the whole workbench on generated data: a patient's ctDNA timeline (ddPCR + NGS,
+    three therapy lines, alerts), a parental and a resistant line (dose plate, synergy block,
+    lineage), all imported through one manifest into a fresh SQLite store; print the HTML
+    index's path."""
     from kinresist.demo import run_demo
 
     result = run_demo(out_dir)
-    for sample, classification in result.classifications.items():
-        typer.echo(f"{sample}: {classification}", err=True)
+    for alert in result.alerts:
+        typer.echo(f"alert: {alert['kind']} {alert['alteration']} {alert['sample']}", err=True)
     typer.echo(f"store: {result.store}", err=True)
-    typer.echo(str(result.report))
+    typer.echo(str(result.index))
 
 
 def register(app: typer.Typer) -> None:

@@ -170,6 +170,23 @@ def _common_params(wf: Workflow) -> list[inspect.Parameter]:
             "quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")], False
         ),
     ]
+    if wf.distributable:
+        out.append(
+            kw(
+                "dask",
+                Annotated[
+                    str | None,
+                    typer.Option(
+                        "--dask",
+                        envvar="KINRESIST_DASK",
+                        help="Compute on the Dask cluster whose scheduler has this address "
+                        "(tcp://HOST:8786); results equal a local run. Default $KINRESIST_DASK; "
+                        "unset: run here (docs/scale-out.md).",
+                    ),
+                ],
+                None,
+            )
+        )
     if wf.records:
         out += [
             kw(
@@ -394,6 +411,27 @@ def write_extra_outputs(wf: Workflow, result: Result, targets: dict[str, tuple[s
                     (path / f"{safe}.png").write_bytes(fig.png)
 
 
+def _run(
+    wf: Workflow,
+    call: dict[str, Any],
+    *,
+    fmt: str,
+    out: Path | None,
+    html: Path | None,
+    targets: dict[str, tuple[str, Path]],
+) -> tuple[Result, list[Path]]:
+    """Run the workflow; through its ``stream`` function when it has one and only tables are
+    written to files (see :attr:`Workflow.stream`)."""
+    tables_only = all(kind == "table" or kind.startswith("table:") for kind, _ in targets.values())
+    if wf.stream and out is not None and fmt in ("parquet", "tsv") and html is None and tables_only:
+        from kinresist.core.registry import resolve
+
+        tables = {kind.partition(":")[2] or "": path for kind, path in targets.values()}
+        result, written = resolve(wf.stream)(out=out, fmt=fmt, tables=tables, **call)
+        return result, list(written)
+    return wf(**call), []
+
+
 def build_command(wf: Workflow) -> Callable[..., None]:
     """A function whose signature Typer turns into the workflow's command."""
     names = {p.name for p in wf.params if p.output is None} | {i.name for i in wf.inputs}
@@ -434,11 +472,18 @@ def build_command(wf: Workflow) -> Callable[..., None]:
         context = wf.extra.get("sample_type_param")
         if context:
             call[context] = store_opts["sample_type"]
-        result = wf(**call)
-        write_extra_outputs(wf, result, {k: (outputs[k], v) for k, v in extra.items() if v})
+        if wf.distributable:
+            call["dask"] = kwargs.get("dask") or None
+        targets = {k: (outputs[k], v) for k, v in extra.items() if v}
+        result, written = _run(wf, call, fmt=fmt, out=out, html=html_path, targets=targets)
+        if written:
+            sys.stderr.write("wrote " + ", ".join(str(p) for p in written) + "\n")
+        else:
+            write_extra_outputs(wf, result, targets)
         if wf.records:
             record_result(wf, result, **{**store_opts, "study": store_opts["study"] or "default"})
-        emit_result(wf, result, fmt=fmt, out=out, html_path=html_path)
+        if not written:
+            emit_result(wf, result, fmt=fmt, out=out, html_path=html_path)
 
     params = [_input_param(i) for i in wf.inputs]
     params += [_option_param(p) for p in wf.params]

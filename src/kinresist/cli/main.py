@@ -37,6 +37,8 @@ _GROUPS = (
     ("kinresist.cli.timeline", None, None),
     ("kinresist.cli.lineage", "lineage", "Resistant-line lineage: dose escalation, IC50s, clones."),
     ("kinresist.cli.demo", None, None),
+    ("kinresist.cli.serve", None, None),
+    ("kinresist.cli.users", "users", "Web accounts: add users, API tokens, study membership."),
 )
 
 
