@@ -30,6 +30,6 @@ def lazy_module_attrs(
         return value
 
     def __dir__() -> list[str]:
-        return sorted(names)
+        return sorted(set(importlib.import_module(package).__dict__) | set(names))
 
     return __getattr__, __dir__

@@ -15,8 +15,7 @@ Names are imported lazily so that ``kinresist.clinical.workflow`` stays cheap to
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from kinresist._lazy import lazy_module_attrs
 
 __all__ = [
     "CoxResult",
@@ -69,12 +68,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    msg = f"module 'kinresist.clinical' has no attribute {name!r}"
-    raise AttributeError(msg)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_module_attrs(__name__, _LAZY)

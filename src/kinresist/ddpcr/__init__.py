@@ -16,8 +16,9 @@ Public API (library functions are the API; ``kinresist ddpcr`` is a thin adapter
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kinresist._lazy import lazy_module_attrs
 
 # names are imported on first use, so that ``import kinresist.ddpcr.workflow`` stays cheap
 if TYPE_CHECKING:
@@ -111,14 +112,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    msg = f"module {__name__!r} has no attribute {name!r}"
-    raise AttributeError(msg)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_module_attrs(__name__, _LAZY)

@@ -40,8 +40,9 @@ contigs absent from the reference, malformed BED).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kinresist._lazy import lazy_module_attrs
 
 # names are imported on first use, so that ``import kinresist.ngs.workflow`` stays cheap
 if TYPE_CHECKING:
@@ -97,14 +98,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    msg = f"module {__name__!r} has no attribute {name!r}"
-    raise AttributeError(msg)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_module_attrs(__name__, _LAZY)
