@@ -27,8 +27,9 @@ def serve_command(
     single_user: Annotated[
         bool,
         typer.Option(
-            "--single-user", help="No login: this computer's user is the administrator "
-            "(allowed only on a loopback address)."
+            "--single-user",
+            help="No login: this computer's user is the administrator "
+            "(allowed only on a loopback address).",
         ),
     ] = False,
     data_dir: Annotated[
@@ -42,10 +43,13 @@ def serve_command(
     ] = None,
     work_dir: Annotated[
         Path | None,
-        typer.Option("--work-dir", help="Folder for kept results and uploads (default: user data dir)."),
+        typer.Option(
+            "--work-dir", help="Folder for kept results and uploads (default: user data dir)."
+        ),
     ] = None,
     max_upload_mb: Annotated[
-        float | None, typer.Option("--max-upload-mb", help="Largest request body (MiB); default 512.")
+        float | None,
+        typer.Option("--max-upload-mb", help="Largest request body (MiB); default 512."),
     ] = None,
     job_workers: Annotated[
         int | None, typer.Option("--job-workers", help="Parallel background jobs; default 2.")

@@ -53,7 +53,8 @@ def add(
     name: Annotated[str, typer.Argument(help="Account name (no spaces).")],
     role: Annotated[str, typer.Option("--role", help="viewer, analyst or admin.")] = "viewer",
     study: Annotated[
-        list[str] | None, typer.Option("--study", help="Make the user a member of this study (repeat).")
+        list[str] | None,
+        typer.Option("--study", help="Make the user a member of this study (repeat)."),
     ] = None,
     db: DbOpt = None,
 ) -> None:

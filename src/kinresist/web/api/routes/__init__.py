@@ -1,0 +1,1 @@
+"""Route modules: auth, pages, analyse, kb, admin, api (JSON), workflows (generated JSON API)."""
