@@ -13,10 +13,13 @@ def demo_command(
         Path, typer.Option("--out-dir", help="Folder for the example data, demo store and reports.")
     ] = Path("kinresist-demo"),
 ) -> None:
-    """Build the whole workbench on generated data: a patient's ctDNA timeline (ddPCR + NGS,
-    three therapy lines, alerts), a parental and a resistant line (dose plate, synergy block,
-    lineage), all imported through one manifest into a fresh SQLite store; print the HTML
-    index's path."""
+    """Build every workflow on generated data: a patient's ctDNA timeline (ddPCR + NGS, three
+    therapy lines, alerts); a parental and a resistant line (dose plate, synergy block, western
+    blots, UMI reads, interpretation, lineage); an in vivo study with its tumours'
+    microenvironment (ELISA, flow, GSEA, biomarkers vs response); a clinical cohort (survival and
+    response by plasma G1202R). All imported through one manifest into a fresh SQLite store;
+    prints the HTML index's path (about 20 s of CPU; a first run also compiles the NGS
+    kernels)."""
     from kinresist.demo import run_demo
 
     result = run_demo(out_dir)

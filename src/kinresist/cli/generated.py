@@ -475,6 +475,9 @@ def build_command(wf: Workflow) -> Callable[..., None]:
         if wf.distributable:
             call["dask"] = kwargs.get("dask") or None
         targets = {k: (outputs[k], v) for k, v in extra.items() if v}
+        from kinresist.core.result import WANT_PNG
+
+        WANT_PNG.set(any(kind == "figures" for kind, _ in targets.values()))
         result, written = _run(wf, call, fmt=fmt, out=out, html=html_path, targets=targets)
         if written:
             sys.stderr.write("wrote " + ", ".join(str(p) for p in written) + "\n")

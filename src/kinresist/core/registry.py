@@ -134,6 +134,18 @@ class Workflow:
     #: ``"module:function"`` adding figures to a result on demand (``function(result)``), for
     #: figures too costly to draw on every run; called before the HTML report is rendered.
     figures: str | None = None
+    #: Runs on a Dask cluster: the CLI adds ``--dask ADDRESS`` (default ``$KINRESIST_DASK``) and
+    #: passes ``dask=`` (the address or None) to ``run`` and ``stream``
+    #: (:mod:`kinresist.core.distribute`; docs/scale-out.md).
+    distributable: bool = False
+    #: ``"module:function"`` writing the tables while it computes (screen-scale inputs). The CLI
+    #: calls it instead of ``run`` for ``--format parquet|tsv --out PATH`` when no HTML is asked
+    #: for, as ``function(out=PATH, fmt=FORMAT, tables={table: PATH}, **options)`` (``tables``:
+    #: the table outputs among the ``output`` options); it returns ``(result, written)``.
+    #: ``written`` lists the files it wrote (``result`` then carries the envelope and counts,
+    #: not the tables), or is empty when the input was small and ``result`` is complete (the
+    #: CLI then writes it as usual).
+    stream: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "inputs", tuple(self.inputs))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -184,7 +185,13 @@ class Figure:
     def from_matplotlib(
         cls, fig: Any, name: str, caption: str = "", *, png_dpi: int | None = 150
     ) -> Figure:
-        """Render a matplotlib figure to SVG text (and PNG unless ``png_dpi`` is None); close it."""
+        """Render a matplotlib figure to SVG text and close it.
+
+        A PNG (at ``png_dpi``) is rendered too only when figure files were asked for
+        (:data:`WANT_PNG`, set by the CLI's ``--figures``): reports embed the SVG.
+        """
+        if not WANT_PNG.get():
+            png_dpi = None
         import io
 
         import matplotlib.pyplot as plt
@@ -199,6 +206,9 @@ class Figure:
         plt.close(fig)
         return cls(name=name, caption=caption, svg=buf.getvalue(), png=png)
 
+
+#: True while a caller wants PNG files of figures (the CLI's ``--figures DIR``).
+WANT_PNG: ContextVar[bool] = ContextVar("kinresist_want_png", default=False)
 
 #: Column of :meth:`Result.measurements_frame`, in order.
 MEASUREMENT_COLUMNS = tuple(Measurement("a", "t", "q", None).as_row())

@@ -5,14 +5,22 @@ Order of work:
 1. the manifest (and therapy file) are read and validated (:mod:`.manifest`, :mod:`.therapy`):
    missing files, unknown assays, bad dates and duplicate labels are refused before any analysis;
 2. each distinct input is analysed once through the workflow registry (``ddpcr.analyze``,
-   ``dose.plate``, ``synergy.score``) or the sequencing readers (:mod:`.readers`); an error names
-   the manifest row;
+   ``dose.plate``, ``synergy.score``, and the workflow assays' workflows with the row's inputs and
+   options: ``invivo.analyze``, ``clinical.survival``, ``flow.gate``, ...) or the sequencing
+   readers (:mod:`.readers`); an error names the manifest row;
 3. each row takes its own part of its file's result: the sample it names on a ddPCR plate or in a
    findings table (a file that names no sample belongs to the row's sample), the line it names on a
-   dose plate (relabelled with the row's sample, so that each characterisation keeps its date);
+   dose plate (relabelled with the row's sample, so that each characterisation keeps its date).
+   A workflow assay row takes the whole result: the subjects and samples the file names (mice,
+   patients, cell lines, lanes) stay as they are; results that name no subject (a GSEA contrast,
+   an interpretation's findings) are the row's subject and sample (a pooled subject when an
+   animal workflow's result names no animal), and a subject named without a sample is its own
+   sample; a file that names every subject leaves the row's labels unrecorded;
 4. one ``store.transaction()``: samples with their collection time, type and plasma QC, one
    analysis run per row (:func:`kinresist.core.record.record_in`), therapy lines, and the import
-   itself as a ``study.import`` run. Any error rolls everything back: a bad row stores nothing.
+   itself as a ``study.import`` run. Any error rolls everything back: a bad row stores nothing. A
+   workflow assay whose files the study already holds, analysed with the same parameters, is
+   refused.
 """
 
 from __future__ import annotations
@@ -47,6 +55,8 @@ class StudyImport(Result):
 
 
 def _analysis_key(row: ManifestRow) -> AnalysisKey:
+    if row.call is not None:
+        return ("workflow", row.call)
     if row.assay == "ddpcr":
         return ("ddpcr", row.file, row.results, row.assay_map, row.assay_pairs)
     if row.assay == "ngs_vcf":
@@ -60,6 +70,8 @@ def _run(key: AnalysisKey, rows: Sequence[ManifestRow]) -> Result:
     from kinresist.core.registry import get_workflow
 
     row = rows[0]
+    if row.call is not None:
+        return get_workflow(row.call.workflow)(**row.call.kwargs())
     if row.assay == "ddpcr":
         return get_workflow("ddpcr.analyze")(
             plate=[row.file],
@@ -94,7 +106,7 @@ def analyse_manifest(manifest: Manifest) -> dict[int, Result]:
             result = _run(key, rows)
         except KinresistError as exc:
             named = isinstance(exc, InputError) and exc.path is not None
-            msg = _detail(exc) if named else f"{rows[0].file.name}: {_detail(exc)}"
+            msg = _detail(exc) if named else f"{_file_label(rows[0])}: {_detail(exc)}"
             raise manifest.error(rows[0], msg) from exc
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
             msg = f"{rows[0].file.name}: {exc.strerror or exc}: {exc.filename}"
@@ -108,10 +120,29 @@ def _detail(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+def _file_label(row: ManifestRow) -> str:
+    return row.file.name if row.call is None else row.call.source
+
+
+def _workflow_row_part(result: Result, row: ManifestRow) -> tuple[list[Any], list[Any]]:
+    """A workflow assay row's measurements and findings, labelled (module docstring, step 3)."""
+    ms = []
+    for m in result.measurements:
+        if m.subject is None:
+            m = replace(m, subject=row.subject, sample=m.sample or row.sample)
+        elif m.sample is None:
+            m = replace(m, sample=m.subject)
+        ms.append(m)
+    fs = [f if f.sample else replace(f, sample=row.sample) for f in result.findings]
+    return ms, fs
+
+
 def row_part(result: Result, row: ManifestRow, manifest: Manifest) -> Result:
     """The part of ``result`` that belongs to ``row`` (see the module docstring, step 3)."""
     ms, fs = list(result.measurements), list(result.findings)
-    if row.assay == "dose":
+    if row.call is not None:
+        ms, fs = _workflow_row_part(result, row)
+    elif row.assay == "dose":
         lines = sorted({m.subject for m in ms if m.subject})
         if row.subject not in lines:
             msg = (
@@ -157,7 +188,7 @@ def _unlisted(manifest: Manifest, analyses: Mapping[int, Result]) -> list[str]:
     listed = {r.sample for r in manifest}
     notes: dict[str, set[str]] = {}
     for row in manifest:
-        if row.assay == "dose":
+        if row.assay == "dose" or row.call is not None:
             continue
         result = analyses[row.number]
         named = {m.sample for m in result.measurements if m.sample}
@@ -195,15 +226,17 @@ def import_study(
         st = tx.get_or_create_study(study)
         for row in manifest:
             part = parts[row.number]
-            _refuse_reimport(tx, st.id, row, part.workflow, manifest)
+            _refuse_reimport(tx, st.id, row, part, manifest)
+            own = _row_labels_used(row, part)
             try:
                 summary = record_in(
                     tx,
                     part,
                     study=study,
-                    subject=row.subject,
-                    sample=row.sample,
-                    subject_kind=row.subject_kind,
+                    subject=row.subject if own else None,
+                    sample=row.sample if own else None,
+                    subject_kind=_record_kind(row, done[row.number]),
+                    info=_file_sample_info(row),
                     samples={row.sample: infos[row.sample]},
                     db=store.url,
                 )
@@ -224,6 +257,37 @@ def import_study(
         run = record_in(tx, result, study=study, db=store.url)
         result.body["import_run_id"] = run.run_id
     return result
+
+
+def _row_labels_used(row: ManifestRow, part: Result) -> bool:
+    """Does the row's own subject hold results? Always, except for a workflow assay whose file
+    names every subject itself (mice, patients): the row's labels then create nothing."""
+    if row.call is None or part.findings:
+        return True
+    return any(m.subject == row.subject for m in part.measurements)
+
+
+def _record_kind(row: ManifestRow, result: Result) -> str:
+    """The kind of the subjects a row creates: the row's, except that an animal workflow's
+    result naming no animal at all (a GSEA contrast of two arms) belongs to a pool of animals."""
+    kind = row.subject_kind
+    if kind == "animal" and row.call is not None:
+        if not any(m.subject for m in result.measurements):
+            return "pooled"
+    return kind
+
+
+def _file_sample_info(row: ManifestRow) -> Any:
+    """A workflow assay's samples named by its file: the row's date, type and time point."""
+    from kinresist.core.record import SampleInfo
+
+    if row.call is None:
+        return None
+    return SampleInfo(
+        sample_type=row.sample_type or row.call.sample_type,
+        collected=row.collected,
+        timepoint=row.timepoint,
+    )
 
 
 def _sample_infos(manifest: Manifest) -> dict[str, Any]:
@@ -248,14 +312,31 @@ def _sample_infos(manifest: Manifest) -> dict[str, Any]:
 
 
 def _refuse_reimport(
-    tx: Transaction, study_id: int, row: ManifestRow, workflow: str, manifest: Manifest
+    tx: Transaction, study_id: int, row: ManifestRow, part: Result, manifest: Manifest
 ) -> None:
-    """A sample already in the study under this subject must agree, and not hold this assay."""
+    """A sample already in the study under this subject must agree, and not hold this assay; a
+    workflow assay's file must not already be recorded in the study by the same workflow."""
     from sqlalchemy import select
 
     from kinresist.store.models import AnalysisRun, Finding, Measurement, Sample, Subject
 
     s = tx.session
+    workflow = part.workflow
+    if row.call is not None:
+        this = _as_json([part.provenance.inputs, part.provenance.parameters])
+        runs = s.execute(
+            select(AnalysisRun.id, AnalysisRun.inputs, AnalysisRun.parameters).where(
+                AnalysisRun.study_id == study_id, AnalysisRun.workflow == workflow
+            )
+        )
+        for run_id, inputs, parameters in runs:
+            if _as_json([inputs, parameters]) == this:
+                msg = (
+                    f"the study already holds this {workflow} analysis of {row.call.source} (run "
+                    f"{run_id}: same input files and options); remove the row, or import into "
+                    "another study"
+                )
+                raise manifest.error(row, f"already imported: {msg}", column="file")
     sample = s.scalar(
         select(Sample)
         .join(Subject, Sample.subject_id == Subject.id)
@@ -285,6 +366,24 @@ def _refuse_reimport(
                 f"study (run {run_id}); remove the row, or use a new sample label"
             )
             raise manifest.error(row, f"duplicate sample label: {msg}", column="sample")
+
+
+def _options_text(call: Mapping[str, Any] | None) -> str:
+    """A workflow assay's inputs and options as one cell of the rows table."""
+    if not call:
+        return ""
+    items = [f"{k}={', '.join(v)}" for k, v in call["inputs"].items()]
+    items += [f"{k}={v}" for k, v in call["options"].items()]
+    return "; ".join(items)
+
+
+def _as_json(value: Any) -> str:
+    """``value`` as canonical JSON (what the store keeps, keys sorted) for comparisons."""
+    import json
+
+    from kinresist.core.serialise import to_json
+
+    return json.dumps(json.loads(to_json({"v": value}, indent=None)), sort_keys=True)
 
 
 def _record_therapy(
@@ -367,7 +466,9 @@ def _summary(
     qc_table = pd.DataFrame(qc_rows)
     if "flags" in qc_table:
         qc_table["flags"] = qc_table["flags"].map(";".join)
-    table = pd.DataFrame(rows).drop(columns=["qc"], errors="ignore")
+    table = pd.DataFrame(rows).drop(columns=["qc", "call"], errors="ignore")
+    if any("call" in r for r in rows):
+        table["options"] = [_options_text(r.get("call")) for r in rows]
     return StudyImport(
         workflow="study.import",
         schema_version=SCHEMA_VERSION,

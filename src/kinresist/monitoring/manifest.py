@@ -12,8 +12,12 @@ Columns (header names case-insensitive)::
     genotype      dose: the line's alteration(s), "ALK G1202R" (';' separates several)
     genome        ngs_vcf: GRCh37/GRCh38, for VCFs that are not kinresist's own
     tube, hours_to_processing, plasma_ml, cfdna_ng    plasma QC (:mod:`kinresist.monitoring.plasma`)
+    inputs        workflow assays: the workflow's other input files, "gates=flow/panel.xml"
+    options       workflow assays: the workflow's options, "control=vehicle; n_boot=200"
 
-``assay`` is one of :data:`ASSAYS`; ``file`` is relative to the manifest's folder. Every problem
+``assay`` is one of :data:`ASSAYS`; ``file`` is relative to the manifest's folder. The workflow
+assays (:data:`WORKFLOW_ASSAYS`: ``invivo``, ``clinical_survival``, ``elisa``, ``flow``, ...) run
+the row's whole file through a registered workflow (:mod:`._workflow_rows`). Every problem
 is an :class:`~kinresist.errors.InputError` naming the manifest, the line and the row: a missing
 file, an unknown assay, an unparsable date, a duplicate sample label (the same subject, sample and
 assay twice, or one sample label with two subjects, dates, types or QC values), an unknown column.
@@ -30,11 +34,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kinresist.errors import InputError
+from kinresist.monitoring._workflow_rows import (
+    WORKFLOW_ALIASES,
+    WORKFLOW_ASSAYS,
+    WorkflowCall,
+    parse_workflow_call,
+)
 from kinresist.monitoring.plasma import EDTA_MAX_HOURS, STRECK_MAX_HOURS, PlasmaQC, plasma_qc
 
 __all__ = [
     "ASSAYS",
     "SAMPLE_TYPES",
+    "WORKFLOW_ASSAYS",
     "Assay",
     "Manifest",
     "ManifestRow",
@@ -42,8 +53,27 @@ __all__ = [
     "read_manifest",
 ]
 
-Assay = Literal["ddpcr", "ngs_vcf", "findings", "dose", "synergy"]
-ASSAYS: tuple[str, ...] = ("ddpcr", "ngs_vcf", "findings", "dose", "synergy")
+Assay = Literal[
+    "ddpcr",
+    "ngs_vcf",
+    "findings",
+    "dose",
+    "synergy",
+    "interpret",
+    "ngs_call",
+    "invivo",
+    "clinical_survival",
+    "clinical_response",
+    "clinical_summary",
+    "elisa",
+    "flow",
+    "gsea_prerank",
+    "gsea_score",
+    "tme",
+    "blot",
+]
+ASSAYS: tuple[str, ...] = ("ddpcr", "ngs_vcf", "findings", "dose", "synergy", *WORKFLOW_ASSAYS)
+SubjectKind = Literal["patient", "cell_line", "animal", "pooled"]
 SAMPLE_TYPES: tuple[str, ...] = (
     "plasma",
     "tissue",
@@ -66,6 +96,8 @@ _OPTIONAL = (
     "hours_to_processing",
     "plasma_ml",
     "cfdna_ng",
+    "inputs",
+    "options",
 )
 _SAMPLE_TYPE_ALIASES = {"tumor": "tumour", "cell line": "cell_line", "cell pellet": "cell_pellet"}
 
@@ -104,12 +136,16 @@ class ManifestRow:
     genotype: tuple[str, ...] = ()
     genome: str | None = None
     qc: PlasmaQC | None = None
+    call: WorkflowCall | None = None
 
     @property
-    def subject_kind(self) -> Literal["patient", "cell_line"]:
-        """Cell line for dose and synergy plates and cell-line samples, else patient."""
+    def subject_kind(self) -> SubjectKind:
+        """Cell line for dose and synergy plates and cell-line samples; a workflow assay's
+        subjects are the kind its workflow declares (animal for in vivo and TME); else patient."""
         if self.assay in ("dose", "synergy") or self.sample_type == "cell_line":
             return "cell_line"
+        if self.call is not None:
+            return self.call.subject_kind  # type: ignore[return-value]
         return "patient"
 
     @property
@@ -132,10 +168,11 @@ class ManifestRow:
             "sample": self.sample,
             "collected": self.collected.isoformat(),
             "assay": self.assay,
-            "file": self.file.name,
+            "file": self.file.name if self.call is None else self.call.source,
             "sample_type": self.sample_type,
             "timepoint": self.timepoint,
             "qc": None if self.qc is None or not self.qc.given else self.qc.to_dict(),
+            **({} if self.call is None else {"call": self.call.to_dict()}),
         }
 
 
@@ -253,6 +290,7 @@ def _row(
             msg = f"empty {col}; every row needs {', '.join(_REQUIRED)}"
             raise fail(msg, col)
     assay = get["assay"].lower()
+    assay = WORKFLOW_ALIASES.get(assay, assay)
     if assay not in ASSAYS:
         msg = f"unknown assay {get['assay']!r}; expected one of {', '.join(ASSAYS)}"
         raise fail(msg, "assay")
@@ -274,8 +312,33 @@ def _row(
             raise fail(msg, column)
         return f
 
-    file = existing("file")
-    assert file is not None
+    call: WorkflowCall | None = None
+    if assay in WORKFLOW_ASSAYS:
+        for column in ("plate_map", "genome"):
+            if get[column]:
+                hint = "inputs (layout=...)" if column == "plate_map" else "options (genome=...)"
+                msg = f"{column} is not read for {assay} rows; give it in {hint}"
+                raise fail(msg, column)
+        call = parse_workflow_call(
+            assay,
+            get["file"],
+            inputs=get["inputs"],
+            options=get["options"],
+            base=base,
+            fail=fail,
+        )
+        file = call.files[0]
+    else:
+        for column in ("inputs", "options"):
+            if get[column]:
+                msg = (
+                    f"{column} is for the workflow assays ({', '.join(WORKFLOW_ASSAYS)}), "
+                    f"not {assay} rows"
+                )
+                raise fail(msg, column)
+        found = existing("file")
+        assert found is not None
+        file = found
     sample_type = get["sample_type"].lower() or None
     if sample_type is not None:
         sample_type = _SAMPLE_TYPE_ALIASES.get(sample_type, sample_type)
@@ -346,6 +409,7 @@ def _row(
         genotype=genotype,
         genome=get["genome"] or None,
         qc=qc,
+        call=call,
     )
 
 
@@ -363,7 +427,17 @@ def _check_duplicates(rows: Sequence[ManifestRow], path: Path) -> None:
             column=column,
         )
 
+    calls: dict[WorkflowCall, ManifestRow] = {}
     for r in rows:
+        if r.call is not None:
+            twin = calls.setdefault(r.call, r)
+            if twin is not r:
+                msg = (
+                    f"{r.label}: row {twin.number} already runs {r.call.workflow} on "
+                    f"{r.call.source} with the same inputs and options (the file would be recorded "
+                    "twice); keep one row"
+                )
+                raise InputError(msg, path=path, line=r.line, column="file")
         key = (r.subject, r.sample, r.assay)
         if key in seen:
             msg = (

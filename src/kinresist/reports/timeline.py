@@ -185,12 +185,16 @@ def render_index(
     summary: Sequence[str] = (),
     tables: Mapping[str, Any] | None = None,
 ) -> str:
-    """The workbench index: one page linking every report (``links``: href, title, note)."""
+    """The workbench index: one page linking every report (``links``: href, title, note and an
+    optional section; the links of a section are listed together, sections in first-seen order)."""
     shown = [(name, table_html(frame)) for name, frame in (tables or {}).items()]
+    sections: dict[str, list[Mapping[str, str]]] = {}
+    for link in links:
+        sections.setdefault(link.get("section", ""), []).append(link)
     return render_page(
         "workbench_index.html.j2",
         title=title,
-        links=list(links),
+        sections=list(sections.items()),
         alerts=list(alerts),
         summary=list(summary),
         tables=shown,
