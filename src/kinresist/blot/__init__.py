@@ -18,11 +18,34 @@ Methods: docs/blot.md. Modules: :mod:`~kinresist.blot.image` (reading, polarity)
 
 from __future__ import annotations
 
-from kinresist.blot.analyze import BlotResult, analyze_blot
-from kinresist.blot.background import BackgroundMethod, parse_background
-from kinresist.blot.design import BlotDesign, design_from_frame, read_design
-from kinresist.blot.image import BlotImage, image_from_array, read_blot_image
-from kinresist.blot.simulate import BandSpec, SyntheticBlot, example_blot_set, simulate_blot
+from typing import TYPE_CHECKING
+
+from kinresist._lazy import lazy_module_attrs
+
+if TYPE_CHECKING:
+    from kinresist.blot.analyze import BlotResult, analyze_blot
+    from kinresist.blot.background import BackgroundMethod, parse_background
+    from kinresist.blot.design import BlotDesign, design_from_frame, read_design
+    from kinresist.blot.image import BlotImage, image_from_array, read_blot_image
+    from kinresist.blot.simulate import BandSpec, SyntheticBlot, example_blot_set, simulate_blot
+
+_LAZY = {
+    "BlotResult": "kinresist.blot.analyze",
+    "analyze_blot": "kinresist.blot.analyze",
+    "BackgroundMethod": "kinresist.blot.background",
+    "parse_background": "kinresist.blot.background",
+    "BlotDesign": "kinresist.blot.design",
+    "design_from_frame": "kinresist.blot.design",
+    "read_design": "kinresist.blot.design",
+    "BlotImage": "kinresist.blot.image",
+    "image_from_array": "kinresist.blot.image",
+    "read_blot_image": "kinresist.blot.image",
+    "BandSpec": "kinresist.blot.simulate",
+    "SyntheticBlot": "kinresist.blot.simulate",
+    "example_blot_set": "kinresist.blot.simulate",
+    "simulate_blot": "kinresist.blot.simulate",
+}
+__getattr__, __dir__ = lazy_module_attrs(__name__, _LAZY)
 
 __all__ = [
     "BackgroundMethod",

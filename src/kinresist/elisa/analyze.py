@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from kinresist.elisa.quantify import ElisaAnalysis, Model, Weighting, quantify
+from kinresist.elisa.curves import ElisaAnalysis, Model, Weighting, quantify
 from kinresist.elisa.readers import ElisaData, read_elisa
 
 if TYPE_CHECKING:
