@@ -148,7 +148,7 @@ class DaskCluster:
         except (OSError, TimeoutError) as exc:
             raise _unreachable(self.address, str(exc), self.timeout) from None
         except ValueError as exc:
-            msg = f"--dask {self.address!r}: {exc}; expected tcp://HOST:PORT"
+            msg = f"--dask {self.address!r} is not a scheduler address ({exc}); expected tcp://HOST:PORT"
             raise InputError(msg) from None
         try:
             self._check_workers()
@@ -230,7 +230,7 @@ class DaskCluster:
             chunk = next(source, _END)
             if chunk is _END:
                 return False
-            data = client.scatter(chunk, hash=False)
+            (data,) = client.scatter([chunk], hash=False)  # the chunk as one piece of data
             pending.append((data, client.submit(func, data, pure=False)))
             return True
 

@@ -12,6 +12,12 @@ end) or of both reads (``"per_read"``, duplex-style, ``RX`` = ``A-B``); ``spacer
 further bases are skipped (SiMSen-Seq: 12 + 16). A missing bwa index is built once in a
 temporary directory (the reference folder is never written to) when the reference is at
 most ``max_autoindex_bp`` long; larger references need ``bwa index REF`` beforehand.
+
+The FASTQ files are stream-checked before fastp sees them (:func:`validate_fastq`: 4-line
+records, equal sequence/quality lengths, Phred+33 qualities, complete last record, intact
+gzip, R1/R2 in step): fastp stops silently at a damaged record and bwa then aligns nothing,
+which used to end as an empty BAM with exit 0. An empty result (no read after trimming, none
+aligned) is refused, and the BAM and its index are moved into place only when complete.
 """
 
 from __future__ import annotations
@@ -19,15 +25,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import zip_longest
 from os import PathLike
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 from kinresist.errors import ExternalToolError, InputError
 from kinresist.ngs.result import SCHEMA_VERSION, AlignResult
 
-__all__ = ["AlignResult", "align_fastq", "require_tool"]
+__all__ = ["AlignResult", "align_fastq", "require_tool", "validate_fastq"]
 
 _BWA_INDEX_EXT = (".amb", ".ann", ".bwt", ".pac", ".sa")
 _INSTALL_HINT = (
@@ -53,22 +60,136 @@ def _run(cmd: Sequence[str], *, what: str, stdout: object = subprocess.DEVNULL) 
         raise ExternalToolError(msg)
 
 
-def _check_fastq(path: Path, label: str) -> None:
-    if not path.is_file():
-        msg = f"{label} FASTQ not found; give an existing (optionally gzipped) FASTQ file"
-        raise InputError(msg, path=path)
-    import gzip
+_GZIP_MAGIC = b"\x1f\x8b"
+_FASTQ_FIX = (
+    "re-export or re-download the FASTQ (check the transfer finished), or give the right file"
+)
 
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt") as fh:  # type: ignore[operator]
-            first = fh.readline()
-    except (OSError, UnicodeDecodeError):
-        msg = f"{label} is not a readable (gzipped) FASTQ file"
-        raise InputError(msg, path=path) from None
-    if first and not first.startswith("@"):
-        msg = f"{label} does not look like FASTQ (first line should start with '@', got {first[:20]!r})"
-        raise InputError(msg, path=path, line=1)
+
+class _FastqReader:
+    """Streams a (gzipped) FASTQ record by record and checks its structure as it goes.
+
+    Checks: the 4-line record structure ('@' header, sequence, '+' separator, quality), equal
+    sequence and quality lengths, sequence letters and Phred+33 quality characters, a complete
+    last record and an intact gzip stream. Every failure is an :class:`InputError` naming the
+    file, the record number and its first line.
+    """
+
+    def __init__(self, path: Path, label: str) -> None:
+        self.path = path
+        self.label = label
+        self.records = 0
+        self.line = 0
+
+    def fail(self, what: str, *, line: int | None = None) -> InputError:
+        msg = f"{self.label}: record {self.records + 1}: {what}; {_FASTQ_FIX}"
+        return InputError(msg, path=self.path, line=line)
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Yield each record's read name (first word of the header, '/1' '/2' removed)."""
+        import gzip
+        import zlib
+
+        try:
+            with self.path.open("rb") as raw:
+                gz = raw.read(2) == _GZIP_MAGIC
+            fh = gzip.open(self.path, "rb") if gz else self.path.open("rb")
+        except OSError as exc:
+            msg = f"{self.label} cannot be read ({exc.strerror or exc})"
+            raise InputError(msg, path=self.path) from None
+        try:
+            with fh:
+                yield from self._records(fh)  # type: ignore[arg-type]
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            what = (
+                "the gzip stream ends early (truncated file)"
+                if isinstance(exc, EOFError)
+                else f"the gzip data are corrupt ({exc})"
+            )
+            raise self.fail(what, line=self.line + 1) from None
+
+    def _records(self, fh: IO[bytes]) -> Iterator[bytes]:
+        while True:
+            header = fh.readline()
+            if not header:
+                return
+            first = self.line + 1
+            if header.strip() == b"":
+                if fh.read(1 << 16).strip():
+                    problem = "an empty line inside the file"
+                    raise self.fail(problem, line=first)
+                return  # trailing blank lines
+            seq, plus, qual = fh.readline(), fh.readline(), fh.readline()
+            self.line += 4
+            found = _record_problem(header, seq, plus, qual)
+            if found is not None:
+                problem, offset = found
+                raise self.fail(problem, line=first + offset)
+            self.records += 1
+            name = header[1:].split(maxsplit=1)[0] if len(header) > 2 else b""
+            yield name[:-2] if name.endswith((b"/1", b"/2")) else name
+
+
+_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1)) + b".-*"
+
+
+def _record_problem(header: bytes, seq: bytes, plus: bytes, qual: bytes) -> tuple[str, int] | None:
+    """What is wrong with one FASTQ record, and on which of its lines (0-3); None when fine."""
+    if not header.startswith(b"@"):
+        got = header[:20].decode("latin-1").rstrip()
+        return f"the header line should start with '@', got {got!r}", 0
+    if not qual:
+        return "the file ends inside this record (truncated: a record has 4 lines)", 0
+    if not plus.startswith(b"+"):
+        got = plus[:20].decode("latin-1").rstrip()
+        return f"line 3 of a record should start with '+', got {got!r}", 2
+    seq, qual = seq.rstrip(b"\r\n"), qual.rstrip(b"\r\n")
+    if len(seq) != len(qual):
+        return (
+            f"the sequence has {len(seq)} bases but the quality {len(qual)} characters (they "
+            "must be equally long)",
+            0,
+        )
+    other = seq.translate(None, _LETTERS)
+    if other:
+        return f"the sequence holds {other[:1].decode('latin-1')!r}, not a base letter", 1
+    if qual and (min(qual) < 33 or max(qual) > 126):
+        return "the quality line holds characters outside Phred+33 ('!' to '~')", 3
+    return None
+
+
+def validate_fastq(r1: Path, r2: Path | None = None) -> int:
+    """Stream-check one FASTQ (or a pair, in lockstep: same number of records, same read names)
+    and return the number of records (per file). Raises InputError naming file and record."""
+    for path, label in ((r1, "--r1"), (r2, "--r2")):
+        if path is not None and not path.is_file():
+            msg = f"{label} FASTQ not found; give an existing (optionally gzipped) FASTQ file"
+            raise InputError(msg, path=path)
+    a = _FastqReader(r1, "--r1")
+    if r2 is None:
+        for _ in a:
+            pass
+    else:
+        b = _FastqReader(r2, "--r2")
+        for n1, n2 in zip_longest(a, b):
+            if n1 is None or n2 is None:
+                short, other = (a, b) if n1 is None else (b, a)
+                msg = (
+                    f"{short.label} has {short.records} reads but {other.label} has more; the "
+                    "two files of a pair hold the same reads in the same order"
+                )
+                raise InputError(msg, path=short.path)
+            if n1 != n2:
+                msg = (
+                    f"record {a.records}: read {n1.decode('latin-1')!r} in --r1 but "
+                    f"{n2.decode('latin-1')!r} in --r2; the pair's files are out of step (give "
+                    "the matching R1/R2 files, unsorted)"
+                )
+                raise InputError(msg, path=r2)
+    if a.records == 0:
+        msg = "--r1 holds no reads; expected a FASTQ with at least one record"
+        raise InputError(msg, path=r1)
+    return a.records
 
 
 def _reference_length(ref: Path) -> int:
@@ -132,10 +253,8 @@ def _tag_umis(sam: Path, out_bam: Path, *, duplex: bool) -> tuple[int, int, int]
 
 
 def _count_fastq(path: Path) -> int:
-    import gzip
-
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:  # type: ignore[operator]
+    """Records of a FASTQ written by fastp (already checked input, plain text)."""
+    with path.open("rb") as fh:
         return sum(1 for _ in fh) // 4
 
 
@@ -196,9 +315,7 @@ def align_fastq(
     if not refp.is_file():
         msg = "reference FASTA not found; give the FASTA the reads should be aligned to (with its bwa index, or small enough to index on the fly)"
         raise InputError(msg, path=refp)
-    _check_fastq(r1p, "--r1")
-    if r2p is not None:
-        _check_fastq(r2p, "--r2")
+    reads_per_file = validate_fastq(r1p, r2p)
     outp.parent.mkdir(parents=True, exist_ok=True)
     commands: list[str] = []
     with tempfile.TemporaryDirectory(prefix="kinresist-align-", dir=outp.parent) as tmp:
@@ -216,8 +333,15 @@ def align_fastq(
             cmd += ["--adapter_sequence", adapter]
         commands.append(" ".join(cmd))
         _run(cmd, what="fastp")
-        reads_in = _count_fastq(r1p) * (2 if r2p else 1)
+        reads_in = reads_per_file * (2 if r2p else 1)
         reads_trim = _count_fastq(t1) * (2 if r2p else 1)
+        if reads_trim == 0:
+            msg = (
+                f"no read of the {reads_in:,} survived UMI extraction and trimming (fastp); "
+                f"reads must be longer than the UMI ({umi_length} nt) plus spacer "
+                f"({spacer_length} nt) - check --umi-length/--spacer-length; no BAM was written"
+            )
+            raise InputError(msg, path=r1p)
         sam = work / "aln.sam"
         cmd = [bwa, "mem", "-Y", "-K", "150000000", "-t", str(max(1, threads))]
         if read_group:
@@ -228,12 +352,23 @@ def align_fastq(
             _run(cmd, what="bwa mem", stdout=fh)
         unsorted = work / "tagged.bam"
         records, mapped, tagged = _tag_umis(sam, unsorted, duplex=umi_location == "per_read")
-        cmd = [samtools, "sort", "-@", str(max(1, threads)), "-o", str(outp), str(unsorted)]
+        if mapped == 0:
+            msg = (
+                f"none of the {records:,} reads aligned to the reference (is it the panel's "
+                "reference, same build and contigs?); no BAM was written"
+            )
+            raise InputError(msg, path=refp)
+        # sort and index beside the output, then move both into place: a failed run never
+        # leaves a partial or empty BAM behind
+        sorted_bam = work / "sorted.bam"
+        cmd = [samtools, "sort", "-@", str(max(1, threads)), "-o", str(sorted_bam), str(unsorted)]
         commands.append(" ".join(cmd))
         _run(cmd, what="samtools sort")
-        cmd = [samtools, "index", str(outp)]
+        cmd = [samtools, "index", str(sorted_bam)]
         commands.append(" ".join(cmd))
         _run(cmd, what="samtools index")
+        sorted_bam.replace(outp)
+        Path(str(sorted_bam) + ".bai").replace(str(outp) + ".bai")
     from kinresist.core.result import Provenance
 
     inputs: dict[str, Path] = {"r1": r1p, "reference": refp}

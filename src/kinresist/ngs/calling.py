@@ -13,7 +13,11 @@ For each panel position and alternative allele with ``k`` alt molecules out of `
 * per-site LoD at the observed molecule depth: ``k_crit`` = smallest ``k`` that would pass
   (test at level ``10^(-threshold/10)`` and the minimum alt count), LoD = smallest VAF ``f``
   with ``P(Binom(D, f + eps) >= k_crit) >= 0.95``; ``f + eps`` is the 5 % quantile of
-  ``Beta(k_crit, D - k_crit + 1)`` (exact binomial-beta identity), ``eps`` = background mean;
+  ``Beta(k_crit, D - k_crit + 1)`` (exact binomial-beta identity), ``eps`` = background mean.
+  Each call's ``lod`` is its own (its depth, its tier); hotspot bases without a call carry the
+  site LoD of the hotspot tier (``hotspot_sites``). An LoD95 is the VAF found 95 % of the time,
+  not a floor: a PASS call may lie below it (it needs only ``k_crit`` molecules) and is then
+  flagged ``below_lod95`` in its measurement;
 * filters: ``low_alt``, ``low_qual``, ``strand_bias`` (Fisher p < 1e-3 and one strand only,
   when both strands carry reference molecules), ``family_size`` (alt molecules' mean family
   size < half the site's), ``low_depth``; VAF 95 % CI: Wilson on molecules;
@@ -106,11 +110,13 @@ def call_variants(
     genome: str | None = None,
     counts: MoleculeCounts | None = None,
     progress: Callable[[int, int], None] | None = None,
+    normal_counts: Sequence[MoleculeCounts] | None = None,
 ) -> CallSet:
     """Call low-VAF SNVs and indels from a UMI BAM (see the module docstring).
 
     ``counts`` may pass pre-computed molecule counts of ``bam`` (skips counting);
-    ``progress(done, total)`` is called while molecules are counted.
+    ``progress(done, total)`` is called while molecules are counted; ``normal_counts`` may
+    pass the normals' pre-computed counts (same order as ``normals``).
 
     Returns
     -------
@@ -138,7 +144,7 @@ def call_variants(
         pon = PanelOfNormals.from_tsv(pon)
     if pon is None and normals:
         pon = build_panel_of_normals(
-            list(normals),
+            list(normal_counts) if normal_counts is not None else list(normals),
             regions=regs,
             reference=reference,
             grouping=params.grouping,

@@ -14,7 +14,10 @@ single-strand consensus per strand, then agreement -> ``Q = Q_A + Q_B``; disagre
 the higher-quality base with ``Q = |Q_A - Q_B|`` (equal -> N), as fgbio's duplex caller.
 
 All functions work on flat arrays of observations (one per read base) grouped by an integer
-key (family x position), using ``np.unique``/``np.bincount``: no Python loop over reads.
+key (family x position), using ``np.unique``/``np.bincount``: no Python loop over reads. The
+molecule counter runs the same model compiled, per family and position, summing the same
+per-quality terms (:func:`_log_tables`) in the same order (:mod:`kinresist.ngs._molecules`);
+these NumPy functions are its reference (tests/ngs/test_ngs_hotpath.py).
 """
 
 from __future__ import annotations

@@ -1,12 +1,17 @@
 """Molecule counts per panel position: reads -> UMI families -> consensus -> counts.
 
-Reads are fetched per merged panel window with ``AlignmentFile.fetch`` (no depth cap:
-unlike ``pileup()``/``mpileup`` there is no 8,000-read limit), their CIGARs are expanded
-with numpy into one observation per aligned base, families come from
-:mod:`kinresist.ngs.grouping`, and :mod:`kinresist.ngs.consensus` calls one base per
-family and position. Overlapping mates of one template contribute one observation per
-position (agreeing: the higher-quality base; disagreeing: none), so a molecule is never
-counted twice.
+The BAM is processed one merged panel window at a time (:func:`count_window`): reads are
+fetched with ``AlignmentFile.fetch`` (no depth cap: unlike ``pileup()``/``mpileup`` there is no
+8,000-read limit) and held as flat arrays (:mod:`kinresist.ngs.reads`, ~300 bytes per read of
+the window), families come from :mod:`kinresist.ngs.grouping` rules, and compiled code
+(:mod:`kinresist.ngs._molecules`) calls one fgbio-style consensus base per family and position
+(:mod:`kinresist.ngs.consensus`) and counts molecules. Memory is bounded by the deepest window,
+not by the file. Overlapping mates of one template contribute one observation per position
+(agreeing: the higher-quality base; disagreeing: none), so a molecule is never counted twice.
+
+Windows are independent tasks: :func:`count_molecules_many` runs the windows of several BAMs
+here or on a Dask cluster (:func:`kinresist.core.distribute.map_ordered`), with the same
+results in the same order.
 
 Family key (template position): single-end reads - contig, strand, unclipped 5' end;
 paired reads - unclipped 5' ends of both mates (the mate's from its ``MC`` tag; without ``MC``
@@ -16,7 +21,8 @@ the strand, and UMI ``A-B`` of an R1-reverse template read as ``B-A``).
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,14 +31,26 @@ import numpy as np
 import pandas as pd
 import pysam
 
-from kinresist.ngs.consensus import N_CODE, ConsensusParams, combine_duplex, consensus_by_key
+from kinresist.errors import DataQualityWarning, warn
+from kinresist.ngs.consensus import ConsensusParams, _log_tables
 from kinresist.ngs.grouping import GroupingParams
-from kinresist.ngs.reads import WindowReads, collect_window, dedupe_mates
+from kinresist.ngs.reads import BASE_LUT, WindowReads, collect_window
 from kinresist.ngs.regions import Region, check_bam, open_reference, read_regions
 
-__all__ = ["BASES", "MoleculeCounts", "count_molecules", "merge_regions"]
+__all__ = [
+    "BASES",
+    "MoleculeCounts",
+    "WindowCounts",
+    "WindowTask",
+    "count_molecules",
+    "count_molecules_many",
+    "count_window",
+    "merge_regions",
+]
 
 BASES = "ACGT"
+INDEL_COLUMNS = ["chrom", "pos", "ref", "alt", "alt_molecules", "fwd", "rev", "duplex",
+                 "famsize", "depth_molecules"]  # fmt: skip
 
 
 @dataclass
@@ -113,142 +131,291 @@ def merge_regions(regions: Sequence[Region]) -> list[tuple[str, int, int, list[R
     return out
 
 
-def _count_window(
-    r: WindowReads, ref: str, chrom: str, wstart: int, wend: int, cp: ConsensusParams, duplex: bool
+@dataclass(frozen=True)
+class WindowTask:
+    """One merged panel window of one BAM: everything :func:`count_window` needs.
+
+    ``members`` are the panel intervals (0-based, half-open) inside the window; ``ref`` the
+    window's reference bases (upper case), so a worker needs the BAM but not the FASTA.
+    """
+
+    bam: str
+    chrom: str
+    start: int
+    end: int
+    members: tuple[tuple[int, int], ...]
+    ref: str
+    grouping: GroupingParams
+    consensus: ConsensusParams
+    index: int = 0  # position of the BAM in a multi-BAM run
+
+
+@dataclass
+class WindowCounts:
+    """Counts of one window at its panel positions (what a task returns; small)."""
+
+    index: int
+    chrom: str
+    pos: np.ndarray  # 1-based
+    ref: str
+    counts: np.ndarray
+    fwd: np.ndarray
+    rev: np.ndarray
+    duplex: np.ndarray
+    famsize: np.ndarray
+    raw: np.ndarray
+    indels: list[dict]
+    family_sizes: np.ndarray
+    n_reads: int
+    width: int
+    warnings: list[str]
+
+
+_HANDLES = threading.local()
+_MAX_OPEN = 4
+
+
+def _open(path: str) -> pysam.AlignmentFile:
+    """This thread's open handle on ``path`` (pysam handles are not shared between threads).
+
+    Reused while the file's inode, size and modification time are unchanged (a rewritten
+    BAM is reopened); :func:`_close_handles` closes them.
+    """
+    st = Path(path).stat()
+    sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+    cache: dict[str, tuple[tuple[int, int, int], pysam.AlignmentFile]] | None
+    cache = getattr(_HANDLES, "files", None)
+    if cache is None:
+        cache = _HANDLES.files = {}
+    entry = cache.pop(path, None)
+    if entry is not None and entry[0] == sig:
+        cache[path] = entry  # most recently used last
+        return entry[1]
+    if entry is not None:
+        entry[1].close()
+    while len(cache) >= _MAX_OPEN:
+        cache.pop(next(iter(cache)))[1].close()
+    fh = pysam.AlignmentFile(path, "rb")
+    cache[path] = (sig, fh)
+    return fh
+
+
+def _close_handles() -> None:
+    cache = getattr(_HANDLES, "files", None) or {}
+    while cache:
+        cache.popitem()[1][1].close()
+
+
+def _count_reads(
+    r: WindowReads, ws: int, width: int, cp: ConsensusParams, duplex: bool
 ) -> tuple[np.ndarray, ...]:
-    width = wend - wstart
-    if len(r.obs_pos) == 0:
-        kept = np.zeros(0, dtype=np.int64)
-    elif len(np.unique(r.template)) < r.n_reads:  # mates present: one observation per template
-        kept = dedupe_mates(r)
-    else:
-        kept = np.arange(len(r.obs_pos))
-    rd = r.obs_read[kept]
-    pos = r.obs_pos[kept]
-    inside = (pos >= wstart) & (pos < wend)
-    rd, pos = rd[inside], pos[inside]
-    base, qual = r.obs_base[kept][inside], r.obs_qual[kept][inside]
-    mol = r.family[rd]
-    st = r.strand[rd].astype(np.int64) if duplex else np.zeros(len(rd), dtype=np.int64)
-    key = ((mol * 2 + st) * width) + (pos - wstart)
-    calls = consensus_by_key(key, base, qual, cp, fold_pre_umi=not duplex)
-    cpos = calls.key % width
-    cstrand = (calls.key // width) % 2
-    cmol = calls.key // width // 2
-    ccount = np.zeros((width, 4), dtype=np.int64)
-    fwd = np.zeros((width, 4), dtype=np.int64)
-    rev = np.zeros((width, 4), dtype=np.int64)
-    dup = np.zeros((width, 4), dtype=np.int64)
-    fsum = np.zeros((width, 4), dtype=np.int64)
-    if duplex:
-        mkey = cmol * width + cpos
-        ukey, inv = np.unique(mkey, return_inverse=True)
-        ba = np.full(len(ukey), N_CODE, dtype=np.int8)
-        bb = ba.copy()
-        qa = np.zeros(len(ukey))
-        qb = qa.copy()
-        dep = np.zeros(len(ukey))
-        err = np.zeros(len(ukey))
-        a = cstrand == 0
-        ba[inv[a]], qa[inv[a]] = calls.base[a], calls.qual[a]
-        bb[inv[~a]], qb[inv[~a]] = calls.base[~a], calls.qual[~a]
-        np.add.at(dep, inv, calls.depth)
-        np.add.at(err, inv, calls.errors)
-        fbase, _q = combine_duplex(ba, qa, bb, qb, cp)
-        fmol, fpos = ukey // width, ukey % width
-        both = (ba < N_CODE) & (bb < N_CODE) & (ba == bb)
-        has_a, has_b = ba == fbase, bb == fbase
-    else:
-        fbase, fmol, fpos, dep, err = calls.base, cmol, cpos, calls.depth, calls.errors
-        both = np.zeros(len(fbase), dtype=bool)
-        mstrand = np.zeros(len(r.fam_size), dtype=np.int64)
-        if len(rd):
-            mstrand[r.family[rd]] = r.strand[rd]
-        has_b = mstrand[fmol] == 1
-        has_a = ~has_b
-    size = r.fam_size[fmol] if len(fmol) else np.zeros(0, dtype=np.int64)
-    ok = (
-        (fbase < N_CODE)
-        & (size >= cp.min_family_size)
-        & (err <= cp.max_base_error_rate * np.maximum(dep, 1))
-    )
-    idx = fpos[ok] * 4 + fbase[ok].astype(np.int64)
-    m = width * 4
-    ccount += np.bincount(idx, minlength=m).reshape(width, 4)
-    fwd += np.bincount(idx, weights=has_a[ok], minlength=m).reshape(width, 4).astype(np.int64)
-    rev += np.bincount(idx, weights=has_b[ok], minlength=m).reshape(width, 4).astype(np.int64)
-    dup += np.bincount(idx, weights=both[ok], minlength=m).reshape(width, 4).astype(np.int64)
-    fsum += np.bincount(idx, weights=size[ok], minlength=m).reshape(width, 4).astype(np.int64)
-    good = (base < N_CODE) & (qual >= cp.min_input_base_quality)
-    raw = np.bincount((pos[good] - wstart) * 4 + base[good], minlength=m).reshape(width, 4)
-    # per-position molecule depth used by indel calling
-    return ccount, fwd, rev, dup, fsum, raw
+    from kinresist.ngs._molecules import count_families, sure_gap
+
+    lut_err, lut_gain = _log_tables(cp.error_rate_post_umi)
+    p_pre = 10.0 ** (-cp.error_rate_pre_umi / 10.0)
+    min_q = float(cp.min_consensus_base_quality)
+    fam_strand = np.zeros(len(r.fam_size), np.int8)
+    if r.n_reads:
+        fam_strand[r.family] = r.strand
+    return count_families(  # type: ignore[no-any-return]
+        ws, width, r.start, r.strand, r.family, r.seq_off, r.seq, r.qual, r.cig_off, r.cig_op,
+        r.cig_len, r.fam_ptr, r.fam_tmpl, r.t_ptr, r.t_reads, r.fam_size, fam_strand, BASE_LUT,
+        lut_err, lut_gain, int(cp.min_input_base_quality), p_pre, min_q,
+        int(cp.min_family_size), float(cp.max_base_error_rate), duplex,
+        math.inf if duplex else sure_gap(p_pre, min_q),
+    )  # fmt: skip
 
 
 def _indel_rows(
-    r: WindowReads,
-    ref: str,
-    chrom: str,
-    wstart: int,
-    wend: int,
-    cp: ConsensusParams,
-    depth: np.ndarray,
+    r: WindowReads, ref: str, chrom: str, ws: int, we: int, cp: ConsensusParams, depth: np.ndarray
 ) -> list[dict]:
-    """Indel alleles carried by a majority of a family's templates at the anchor."""
-    if not r.events:
+    """Indel alleles carried by a majority of a family's templates at the anchor.
+
+    A family carries the allele when more than half of its templates that cover the anchor
+    (an aligned base there, or the event itself) carry it; rows in first-seen order.
+    """
+    from kinresist.ngs._families import count_templates, intern_bytes, intern_rows
+    from kinresist.ngs._molecules import indel_events, templates_covering
+
+    ev_read, anchor, kind, length, at = indel_events(
+        r.start, r.seq_off, r.cig_off, r.cig_op, r.cig_len
+    )
+    inside = np.flatnonzero((anchor >= ws) & (anchor < we))
+    if len(inside) == 0:
         return []
-    # templates per family covering each anchor position
-    support: dict[tuple[int, str], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for rd, anchor, allele in r.events:
-        if wstart <= anchor < wend:
-            support[(anchor, allele)][int(r.family[rd])].add(int(r.template[rd]))
-    if not support:
-        return []
-    cover_key = r.family[r.obs_read] * (wend - wstart + 1) + (r.obs_pos - wstart)
+    ev_read, anchor, kind, length, at = (a[inside] for a in (ev_read, anchor, kind, length, at))
+    ins = kind == 1
+    allele = length.copy()  # deletions: the length; insertions: the inserted bases' id
+    if ins.any():
+        off = np.zeros(int(ins.sum()) + 1, np.int64)
+        np.cumsum(length[ins], out=off[1:])
+        idx = np.repeat(at[ins] - off[:-1], length[ins]) + np.arange(int(off[-1]))
+        allele[ins], _ = intern_bytes(r.seq[idx], off)
+    row, n_rows = intern_rows(np.stack([anchor, kind.astype(np.int64), allele], axis=1))
+    fam = r.family[ev_read]
+    rf, n_rf = intern_rows(np.stack([row, fam], axis=1))
+    carriers, first = count_templates(rf, r.template[ev_read], n_rf)
+    rf_row, rf_fam = row[first], fam[first]
+    cover = templates_covering(rf_fam, anchor[first], r.family, r.start, r.cig_off, r.cig_op,
+                               r.cig_len, r.fam_ptr, r.fam_tmpl, r.t_ptr, r.t_reads)  # fmt: skip
+    n_cov = np.maximum(cover, carriers)
+    alt = (r.fam_size[rf_fam] >= cp.min_family_size) & (carriers / n_cov > 0.5)
+    has = np.zeros((len(r.fam_size), 2), dtype=bool)
+    has[r.family, r.strand] = True
+    alt_mols = np.bincount(rf_row[alt], minlength=n_rows)
+    fsum = np.bincount(rf_row[alt], weights=r.fam_size[rf_fam[alt]], minlength=n_rows)
+    fwd = np.bincount(rf_row[alt], weights=has[rf_fam[alt], 0], minlength=n_rows)
+    rev = np.bincount(rf_row[alt], weights=has[rf_fam[alt], 1], minlength=n_rows)
+    first_ev = np.full(n_rows, -1, np.int64)
+    for e in range(len(row) - 1, -1, -1):
+        first_ev[row[e]] = e
     rows = []
-    for (anchor, allele), fams in support.items():
-        mols = np.fromiter(fams, dtype=np.int64)
-        ck = mols * (wend - wstart + 1) + (anchor - wstart)
-        sel = np.isin(cover_key, ck)
-        cov_t: dict[int, set[int]] = defaultdict(set)
-        for f, t in zip(
-            r.family[r.obs_read[sel]].tolist(), r.template[r.obs_read[sel]].tolist(), strict=True
-        ):
-            cov_t[f].add(t)
-        alt_mols = fwd = rev = fsum = 0
-        for f, ts in fams.items():
-            n_cov = max(len(cov_t.get(f, ())), len(ts))
-            if r.fam_size[f] >= cp.min_family_size and len(ts) / n_cov > 0.5:
-                alt_mols += 1
-                fsum += int(r.fam_size[f])
-                strands = r.strand[np.flatnonzero(r.family == f)]
-                fwd += int((strands == 0).any())
-                rev += int((strands == 1).any())
-        if alt_mols == 0:
-            continue
-        anchor_base = ref[anchor - wstart] if 0 <= anchor - wstart < len(ref) else "N"
-        kind, val = allele.split(":", 1)
-        if kind == "I":
-            vref, valt = anchor_base, anchor_base + val
+    for k in np.flatnonzero(alt_mols > 0):
+        e = int(first_ev[k])
+        a = int(anchor[e])
+        anchor_base = ref[a - ws] if 0 <= a - ws < len(ref) else "N"
+        if kind[e] == 1:
+            seq = r.seq[at[e] : at[e] + length[e]].tobytes().decode()
+            vref, valt = anchor_base, anchor_base + seq
         else:
-            n_del = int(val)
-            deleted = ref[anchor - wstart + 1 : anchor - wstart + 1 + n_del]
+            deleted = ref[a - ws + 1 : a - ws + 1 + int(length[e])]
             vref, valt = anchor_base + deleted, anchor_base
-        rows.append(
-            {
-                "chrom": chrom,
-                "pos": anchor + 1,
-                "ref": vref,
-                "alt": valt,
-                "alt_molecules": alt_mols,
-                "fwd": fwd,
-                "rev": rev,
-                "duplex": 0,
-                "famsize": fsum,
-                "depth_molecules": int(depth[anchor - wstart]),
-            }
-        )
+        rows.append({"chrom": chrom, "pos": a + 1, "ref": vref, "alt": valt,
+                     "alt_molecules": int(alt_mols[k]), "fwd": int(fwd[k]), "rev": int(rev[k]),
+                     "duplex": 0, "famsize": int(fsum[k]),
+                     "depth_molecules": int(depth[a - ws])})  # fmt: skip
     return rows
+
+
+def count_window(task: WindowTask) -> WindowCounts:
+    """Molecule counts of one window (pure: the same task gives the same counts anywhere)."""
+    gp, cp = task.grouping, task.consensus
+    ws, we = task.start, task.end
+    width = we - ws
+    r = collect_window(_open(task.bam), task.chrom, ws, we, gp)
+    ccount, fwd, rev, dup, fsum, raw = _count_reads(r, ws, width, cp, gp.strategy == "paired")
+    mask = np.zeros(width, dtype=bool)
+    for s, e in task.members:
+        mask[s - ws : e - ws] = True
+    sel = np.flatnonzero(mask)
+    indels = [row for row in _indel_rows(r, task.ref, task.chrom, ws, we, cp, ccount.sum(axis=1))
+              if mask[row["pos"] - 1 - ws]]  # fmt: skip
+    return WindowCounts(
+        index=task.index,
+        chrom=task.chrom,
+        pos=sel + ws + 1,
+        ref="".join(np.array(list(task.ref), dtype=object)[sel]) if len(task.ref) else "",
+        counts=ccount[sel],
+        fwd=fwd[sel],
+        rev=rev[sel],
+        duplex=dup[sel],
+        famsize=fsum[sel],
+        raw=raw[sel],
+        indels=indels,
+        family_sizes=r.fam_size,
+        n_reads=r.n_reads,
+        width=width,
+        warnings=list(r.warnings),
+    )
+
+
+def _assemble(parts: list[WindowCounts], gp: GroupingParams, cp: ConsensusParams) -> MoleculeCounts:
+    def cat(name: str, dtype: type | None = None) -> np.ndarray:
+        arrays = [getattr(p, name) for p in parts]
+        if not arrays:
+            return np.zeros((0, 4), dtype=np.int64)
+        return np.concatenate(arrays)
+
+    chrom = (
+        np.concatenate([np.full(len(p.pos), p.chrom, dtype=object) for p in parts])
+        if parts
+        else np.zeros(0, dtype=object)
+    )
+    ref = (
+        np.concatenate([np.array(list(p.ref), dtype=object) for p in parts])
+        if parts
+        else np.zeros(0, dtype=object)
+    )
+    return MoleculeCounts(
+        chrom=chrom,
+        pos=np.concatenate([p.pos for p in parts]).astype(np.int64)
+        if parts
+        else np.zeros(0, np.int64),
+        ref=ref,
+        counts=cat("counts"),
+        fwd=cat("fwd"),
+        rev=cat("rev"),
+        duplex=cat("duplex"),
+        famsize=cat("famsize"),
+        raw=cat("raw"),
+        indels=pd.DataFrame([row for p in parts for row in p.indels], columns=INDEL_COLUMNS),
+        family_sizes=np.concatenate([p.family_sizes for p in parts])
+        if parts
+        else np.zeros(0, dtype=np.int64),
+        n_reads=sum(p.n_reads for p in parts),
+        parameters={"grouping": gp, "consensus": cp},
+    )
+
+
+def window_tasks(
+    bams: Sequence[str | Path],
+    regions: Sequence[Region],
+    fasta: pysam.FastaFile,
+    grouping: GroupingParams,
+    consensus: ConsensusParams,
+) -> list[WindowTask]:
+    """One task per (BAM, merged window), BAMs in the given order, windows sorted."""
+    windows = [(c, s, e, tuple((m.start, m.end) for m in members), fasta.fetch(c, s, e).upper())
+               for c, s, e, members in merge_regions(regions)]  # fmt: skip
+    return [WindowTask(str(Path(bam).absolute()), c, s, e, members, ref, grouping, consensus, i)
+            for i, bam in enumerate(bams) for c, s, e, members, ref in windows]  # fmt: skip
+
+
+def count_molecules_many(
+    bams: Sequence[str | Path],
+    *,
+    regions: str | Path | Sequence[Region],
+    reference: str | Path,
+    grouping: GroupingParams | None = None,
+    consensus: ConsensusParams | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    dask: str | None = None,
+    on_connect: Callable[[str], None] | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> list[MoleculeCounts]:
+    """:func:`count_molecules` of several BAMs (same panel), windows of all BAMs as one stream.
+
+    ``dask``: address of a ``dask.distributed`` scheduler whose workers run the windows (they
+    must read the BAMs at the same paths); None runs here. The counts are the same either way.
+    ``progress(done, total)`` is called per window; ``on_connect`` gets a one-line description
+    of the cluster; ``notice`` is told when the compiled kernels have to be compiled first
+    (once after installation, see :mod:`kinresist.ngs._jit`).
+    """
+    from kinresist.core.distribute import map_ordered
+    from kinresist.ngs._jit import COMPILE_NOTICE, compile_pending
+
+    gp = grouping or GroupingParams()
+    cp = consensus or ConsensusParams()
+    regs = read_regions(regions) if isinstance(regions, str | Path) else list(regions)
+    fasta = open_reference(reference)
+    for bam in bams:
+        check_bam(bam, reference=fasta, regions=regs)
+    tasks = window_tasks(bams, regs, fasta, gp, cp)
+    if notice is not None and tasks and compile_pending():
+        notice(COMPILE_NOTICE)
+    parts: list[list[WindowCounts]] = [[] for _ in bams]
+    done = 0
+    try:
+        for wc in map_ordered(count_window, tasks, dask=dask, on_connect=on_connect):
+            for message in wc.warnings:
+                warn(message, DataQualityWarning)
+            parts[wc.index].append(wc)
+            done += 1
+            if progress is not None:
+                progress(done, len(tasks))
+    finally:
+        _close_handles()
+    return [_assemble(p, gp, cp) for p in parts]
 
 
 def count_molecules(
@@ -259,6 +426,7 @@ def count_molecules(
     grouping: GroupingParams | None = None,
     consensus: ConsensusParams | None = None,
     progress: Callable[[int, int], None] | None = None,
+    dask: str | None = None,
 ) -> MoleculeCounts:
     """Count consensus molecules per base at every position of the panel regions.
 
@@ -274,79 +442,13 @@ def count_molecules(
         UMI grouping and consensus settings.
     progress
         Called with (windows done, windows total).
+    dask
+        Scheduler address to run the windows on a Dask cluster (None: here).
 
     Raises
     ------
     InputError
         Unsorted or unindexed BAM, contigs missing from the reference, reads without UMI.
     """
-    gp = grouping or GroupingParams()
-    cp = consensus or ConsensusParams()
-    regs = read_regions(regions) if isinstance(regions, str | Path) else list(regions)
-    fasta = open_reference(reference)
-    check_bam(bam, reference=fasta, regions=regs)
-    duplex = gp.strategy == "paired"
-    parts: dict[str, list] = defaultdict(list)
-    indel_rows: list[dict] = []
-    fam_sizes: list[np.ndarray] = []
-    n_reads = 0
-    windows = merge_regions(regs)
-    with pysam.AlignmentFile(str(bam), "rb") as fh:
-        for w, (chrom, ws, we, members) in enumerate(windows):
-            ref = fasta.fetch(chrom, ws, we).upper()
-            r = collect_window(fh, chrom, ws, we, gp)
-            n_reads += r.n_reads
-            fam_sizes.append(r.fam_size)
-            ccount, fwd, rev, dup, fsum, raw = _count_window(r, ref, chrom, ws, we, cp, duplex)
-            mask = np.zeros(we - ws, dtype=bool)
-            for m in members:
-                mask[m.start - ws : m.end - ws] = True
-            sel = np.flatnonzero(mask)
-            parts["chrom"].append(np.full(len(sel), chrom, dtype=object))
-            parts["pos"].append(sel + ws + 1)
-            parts["ref"].append(
-                np.array(list(ref), dtype=object)[sel] if len(ref) else np.zeros(0, dtype=object)
-            )
-            for name, arr in (
-                ("counts", ccount),
-                ("fwd", fwd),
-                ("rev", rev),
-                ("duplex", dup),
-                ("famsize", fsum),
-                ("raw", raw),
-            ):
-                parts[name].append(arr[sel])
-            indel_rows += [
-                row
-                for row in _indel_rows(r, ref, chrom, ws, we, cp, ccount.sum(axis=1))
-                if mask[row["pos"] - 1 - ws]
-            ]
-            if progress is not None:
-                progress(w + 1, len(windows))
-    cols = [
-        "chrom",
-        "pos",
-        "ref",
-        "alt",
-        "alt_molecules",
-        "fwd",
-        "rev",
-        "duplex",
-        "famsize",
-        "depth_molecules",
-    ]
-    return MoleculeCounts(
-        chrom=np.concatenate(parts["chrom"]),
-        pos=np.concatenate(parts["pos"]).astype(np.int64),
-        ref=np.concatenate(parts["ref"]),
-        counts=np.concatenate(parts["counts"]),
-        fwd=np.concatenate(parts["fwd"]),
-        rev=np.concatenate(parts["rev"]),
-        duplex=np.concatenate(parts["duplex"]),
-        famsize=np.concatenate(parts["famsize"]),
-        raw=np.concatenate(parts["raw"]),
-        indels=pd.DataFrame(indel_rows, columns=cols),
-        family_sizes=np.concatenate(fam_sizes) if fam_sizes else np.zeros(0, dtype=np.int64),
-        n_reads=n_reads,
-        parameters={"grouping": gp, "consensus": cp},
-    )
+    return count_molecules_many([bam], regions=regions, reference=reference, grouping=grouping,
+                                consensus=consensus, progress=progress, dask=dask)[0]  # fmt: skip

@@ -173,6 +173,11 @@ def call_measurements(calls: pd.DataFrame, sites: pd.DataFrame) -> list[Measurem
     A PASS call is ``detected``; an allele filtered only for too little evidence (``low_alt``,
     ``low_qual``) is ``not_detected`` (value None, its LoD); other filters (depth, strand bias,
     family size) make it ``indeterminate`` with its estimate kept.
+
+    ``lod`` is the allele's own LoD95 (the VAF detected with 95 % probability at its molecule
+    depth and calling tier). A PASS call below it is real but flagged ``below_lod95``: at that
+    VAF and depth fewer than 95 % of runs would detect it, so a negative repeat does not
+    refute it.
     """
     from kinresist.core.alteration import alteration_key
 
@@ -184,6 +189,9 @@ def call_measurements(calls: pd.DataFrame, sites: pd.DataFrame) -> list[Measurem
         state = _call_state(str(r["filter"]))
         flags = [f for f in str(r["filter"]).split(";") if f != "PASS"]
         flags += [f for f in ("hotspot", "subclonal") if bool(r.get(f))]
+        lod_f, af_f = _finite(r.get("lod")), _finite(r.get("af"))
+        if state == "detected" and lod_f is not None and af_f is not None and af_f < lod_f:
+            flags.append("below_lod95")  # detected, though < 95 % of runs would find it
         vaf = _pct(r["af"])
         out.append(
             Measurement(

@@ -7,8 +7,6 @@ module stays cheap) and return :class:`kinresist.core.Result` values.
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,16 +32,36 @@ _INTERPRET = Param("interpret", bool, default=False,
                    help="Interpret the findings with the knowledge base (adds 'interpretation').")  # fmt: skip
 
 
-def _quiet() -> bool:
-    return os.environ.get("KINRESIST_QUIET") == "1" or not sys.stderr.isatty()
-
-
 def _interpretation(findings: list[Any]) -> dict[str, Any]:
     if not findings:
         return {"status": "no_findings", "reason": "no finding to interpret"}
     from kinresist.interpret import interpret_findings
 
     return interpret_findings(findings).to_dict()  # type: ignore[no-any-return]
+
+
+def _count_all(
+    bams: list[Path],
+    *,
+    regions: Path,
+    reference: Path,
+    grouping: Any,
+    consensus: Any,
+    dask: str | None = None,
+) -> list[Any]:
+    """Molecule counts of several BAMs, windows as one stream (here or on Dask), with a bar."""
+    from kinresist.core.progress import progress_bar
+    from kinresist.ngs.pileup import count_molecules_many, merge_regions
+    from kinresist.ngs.regions import read_regions
+
+    # the bar moves by panel base pairs (windows differ in width); the count shown is windows
+    widths = [e - s for _c, s, e, _m in merge_regions(read_regions(regions))] * len(bams)
+    with progress_bar("counting molecules", total=sum(widths), unit="windows") as bar:
+        return count_molecules_many(
+            bams, regions=regions, reference=reference, grouping=grouping, consensus=consensus,
+            dask=dask, progress=lambda done, _total: bar.advance(widths[done - 1], done=done),
+            on_connect=bar.note, notice=bar.note,
+        )  # fmt: skip
 
 
 def _run_call(
@@ -59,6 +77,7 @@ def _run_call(
     min_family_size: int = 3,
     family_key: str = "position",
     interpret: bool = False,
+    dask: str | None = None,
 ) -> CallSet:
     from kinresist.errors import InputError
     from kinresist.ngs import CallParams, ConsensusParams, GroupingParams, call_variants
@@ -72,19 +91,16 @@ def _run_call(
         grouping=GroupingParams(method=method, strategy=strategy, family_key=family_key),  # type: ignore[arg-type]
         consensus=ConsensusParams(min_family_size=min_family_size),
     )
-    kwargs: dict[str, Any] = {"regions": regions, "reference": reference, "pon": pon,
-                              "normals": [*(normals or []), *extra] or None, "params": params,
-                              "genome": genome}  # fmt: skip
-    if _quiet():
-        result = call_variants(bam, **kwargs)
-    else:
-        from rich.progress import Progress
-
-        with Progress(transient=True) as bar:
-            task = bar.add_task("counting molecules", total=None)
-            result = call_variants(
-                bam, **kwargs, progress=lambda done, total: bar.update(task, completed=done, total=total)
-            )  # fmt: skip
+    normal_bams = [*(normals or []), *extra]
+    if pon is not None and normal_bams:
+        msg = "give either normal BAMs or a panel-of-normals table, not both"
+        raise InputError(msg)
+    # the sample's and the normals' windows in one stream (per sample and region on Dask)
+    counts = _count_all([bam, *normal_bams], regions=regions, reference=reference,
+                        grouping=params.grouping, consensus=params.consensus, dask=dask)  # fmt: skip
+    result = call_variants(bam, regions=regions, reference=reference, pon=pon,
+                           normals=normal_bams or None, normal_counts=counts[1:] or None,
+                           params=params, genome=genome, counts=counts[0])  # fmt: skip
     if interpret:
         result.body["interpretation"] = _interpretation(result.findings)
     return result
@@ -143,12 +159,12 @@ def _run_count(
     min_family_size: int = 3,
 ) -> Result:
     from kinresist.core.result import Provenance
-    from kinresist.ngs import ConsensusParams, GroupingParams, count_molecules
+    from kinresist.ngs import ConsensusParams, GroupingParams
     from kinresist.ngs.result import counts_result
 
-    mc = count_molecules(bam, regions=regions, reference=reference,
-                         grouping=GroupingParams(method=method, strategy=strategy),  # type: ignore[arg-type]
-                         consensus=ConsensusParams(min_family_size=min_family_size))  # fmt: skip
+    (mc,) = _count_all([bam], regions=regions, reference=reference,
+                       grouping=GroupingParams(method=method, strategy=strategy),  # type: ignore[arg-type]
+                       consensus=ConsensusParams(min_family_size=min_family_size))  # fmt: skip
     prov = Provenance.build(
         inputs={"bam": bam, "regions": regions, "reference": reference},
         parameters={"method": method, "strategy": strategy, "min_family_size": min_family_size},
@@ -160,11 +176,13 @@ def _run_pon(
     normals: list[Path], *, regions: Path, reference: Path, min_family_size: int = 3
 ) -> Result:
     from kinresist.core.result import Provenance
-    from kinresist.ngs import ConsensusParams, build_panel_of_normals
+    from kinresist.ngs import ConsensusParams, GroupingParams, build_panel_of_normals
     from kinresist.ngs.result import pon_result
 
-    pon = build_panel_of_normals(normals, regions=regions, reference=reference,
-                                 consensus=ConsensusParams(min_family_size=min_family_size))  # fmt: skip
+    counts = _count_all(list(normals), regions=regions, reference=reference,
+                        grouping=GroupingParams(),
+                        consensus=ConsensusParams(min_family_size=min_family_size))  # fmt: skip
+    pon = build_panel_of_normals(counts)
     prov = Provenance.build(
         inputs={f"normal_{i + 1}": p for i, p in enumerate(normals)},
         parameters={"min_family_size": min_family_size},
@@ -223,6 +241,7 @@ WORKFLOWS = [
         figures="kinresist.ngs.plots:add_call_figures",
         default_format="json",
         long_running=True,
+        distributable=True,
     ),
     Workflow(
         group="ngs",
