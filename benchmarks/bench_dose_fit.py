@@ -1,39 +1,46 @@
-"""Benchmark: kinresist's batch LL.4 engine (both backends) vs a per-curve scipy ``curve_fit`` loop.
+"""Benchmark: ``kinresist dose fit`` end to end vs the engine vs a per-curve scipy ``curve_fit`` loop.
 
-N seeded synthetic 9-point curves (spec §2 design: half-log doses 1e-3 ... 10, noise SD
-0.05, b ∈ [0.7, 3], c ∈ [0, 0.4], d = 1, log10 e ∈ [-2.5, 0.5]) are fitted
+N seeded synthetic 9-point LL.4 curves (spec §2 design: half-log doses 1e-3 ... 10, noise SD
+0.05, b ∈ [0.7, 3], c ∈ [0, 0.4], d = 1, log10 e ∈ [-2.5, 0.5]) are written as a tidy table
+(``curve``, ``dose``, ``response``; Parquet or CSV) and fitted, in one run, by
 
-* by :func:`kinresist.dose.engine.fit_batch` with ``backend="numba"`` (compiled, curves
-  in parallel over ``--threads`` threads) and ``backend="numpy"`` (the vectorised
-  reference), all N curves, including SEs and flags; and
-* by ``scipy.optimize.curve_fit(method="lm")`` with the analytic Jacobian (or, with
-  ``--scipy-numeric-jac``, curve_fit's default finite differences), one curve at a
-  time, on the first ``--scipy-n`` curves (same parameterisation: log e),
+* **CLI** — ``kinresist dose fit --input T --dose-col dose --response-col response
+  --group-col curve --out fits.parquet --quiet`` in a subprocess (process start to results
+  written), with its peak RSS;
+* **stream** — the streaming library path :func:`kinresist.dose.stream.fit_table_stream`
+  driven from a subprocess (``python -c``; process start to results written), peak RSS;
+* **engine** — :func:`kinresist.dose.engine.fit_batch` on in-memory arrays (``fallback=True``,
+  as the table path; ``--backends`` numba and/or numpy), SEs and flags included;
+* **scipy** — ``scipy.optimize.curve_fit(method="lm")`` with the analytic Jacobian (or, with
+  ``--scipy-numeric-jac``, its default finite differences), one curve at a time, on the first
+  ``--scipy-n`` curves (same parameterisation: log e); its rate is extrapolated to N.
 
-in the same run. Prints curves/s (wall clock) and curves per CPU-second of each, the
-ratios to the scipy loop, the largest relative RSS difference (engine − scipy)/scipy on
-curves both converge on (positive = engine worse), and the agreement of the two
-backends (RSS, parameters, convergence and flags). Numba's first-call compile time (or
-cache load) is measured separately and is not in the rates.
+Printed: seconds, curves/s, ratio to the scipy loop (time scipy would need for N curves /
+time taken), peak RSS; and the convergence check on the scipy curves: every curve curve_fit
+converges on must be converged in the streamed output with an RSS at most 1e-6 relative above
+curve_fit's. Numba's one-time compile happens before the timed runs. The machine (cores,
+load average before and after) is printed: on a shared machine the numbers move with the load.
 
 Usage::
 
-    python benchmarks/bench_dose_fit.py --n 100000 --scipy-n 2000
-    python benchmarks/bench_dose_fit.py --n 1000000 --scipy-n 2000 --backends numba
+    python benchmarks/bench_dose_fit.py --n 1000000 --format parquet --scipy-n 2000
+    python benchmarks/bench_dose_fit.py --n 100000 --format csv --scipy-n 2000
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
-
-from kinresist.dose.engine import fit_batch
 
 DOSES = 10.0 ** np.arange(-3.0, 1.01, 0.5)
 
@@ -48,29 +55,19 @@ def make_curves(n: int, seed: int = 20240501) -> tuple[np.ndarray, np.ndarray]:
     return x, y + rng.normal(0.0, 0.05, x.shape)
 
 
-def _fit_chunk(args: tuple[np.ndarray, np.ndarray, bool, str]) -> dict[str, np.ndarray]:
-    x, y, multistart, backend = args
-    f = fit_batch(x, y, model="LL.4", multistart=multistart, backend=backend)  # type: ignore[arg-type]
-    return {
-        "rss": f.rss,
-        "converged": f.converged,
-        "params": f.params,
-        "flag_bits": f.flag_bits,
-    }
+def write_table(x: np.ndarray, y: np.ndarray, path: Path) -> None:
+    """Tidy table: one row per well, curves contiguous (``c0000000`` ...)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
 
-
-def engine(
-    x: np.ndarray, y: np.ndarray, *, workers: int, chunk: int, multistart: bool, backend: str
-) -> dict[str, np.ndarray]:
-    parts = [
-        (x[i : i + chunk], y[i : i + chunk], multistart, backend) for i in range(0, len(x), chunk)
-    ]
-    if workers <= 1:
-        res = [_fit_chunk(p) for p in parts]
+    n, m = x.shape
+    labels = np.char.add("c", np.char.zfill(np.arange(n).astype(str), 7))
+    table = pa.table({"curve": np.repeat(labels, m), "dose": x.ravel(), "response": y.ravel()})
+    if path.suffix == ".parquet":
+        pq.write_table(table, path)
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            res = list(pool.map(_fit_chunk, parts))
-    return {k: np.concatenate([r[k] for r in res]) for k in res[0]}
+        pcsv.write_csv(table, path)
 
 
 def _ll4(x: np.ndarray, b: float, c: float, d: float, le: float) -> np.ndarray:
@@ -87,6 +84,7 @@ def _ll4_jac(x: np.ndarray, b: float, c: float, d: float, le: float) -> np.ndarr
 def scipy_loop(
     x: np.ndarray, y: np.ndarray, *, analytic_jac: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
+    """RSS and success of a per-curve ``curve_fit`` (start: slope 1, data min/max, median dose)."""
     rss = np.full(len(x), np.nan)
     ok = np.zeros(len(x), dtype=bool)
     with warnings.catch_warnings():
@@ -112,6 +110,21 @@ def scipy_loop(
     return rss, ok
 
 
+def run_process(cmd: list[str]) -> tuple[float, float, float, int, str]:
+    """Wall seconds, CPU seconds (all threads), peak RSS (GB) and exit code of a subprocess,
+    and its stderr tail."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        tail = err.read().decode(errors="replace")[-600:]
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024**2, proc.returncode, tail
+
+
 def _timed(fn, *args, **kw):  # type: ignore[no-untyped-def]
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn(*args, **kw)
@@ -120,99 +133,110 @@ def _timed(fn, *args, **kw):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=100_000, help="curves for the engine")
-    ap.add_argument(
-        "--scipy-n", type=int, default=2_000, help="curves for the scipy loop (its first curves)"
-    )
-    ap.add_argument(
-        "--backends", default="numba,numpy", help="engine backends to run (comma-separated)"
-    )
-    ap.add_argument("--threads", type=int, default=0, help="numba threads (0: all cores)")
-    ap.add_argument(
-        "--workers", type=int, default=1, help="engine worker processes (numpy backend on 2 cores)"
-    )
-    ap.add_argument("--chunk", type=int, default=200_000)
-    ap.add_argument(
-        "--multistart", action="store_true", help="engine: also run 3 alternative starts per curve"
-    )
+    ap.add_argument("--n", type=int, default=100_000, help="curves")
+    ap.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="input table")
+    ap.add_argument("--scipy-n", type=int, default=2_000, help="curves for the scipy loop")
+    ap.add_argument("--backends", default="numba", help="engine backends (comma-separated)")
+    ap.add_argument("--skip", default="", help="paths to skip: cli,stream,engine (comma-separated)")
+    ap.add_argument("--workdir", default=None, help="keep the table and outputs here")
     ap.add_argument(
         "--scipy-numeric-jac",
         action="store_true",
         help="scipy: finite-difference Jacobian (curve_fit's default) instead of the analytic one",
     )
     args = ap.parse_args()
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="kinresist-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    load0 = os.getloadavg()
     x, y = make_curves(args.n)
-    if "numba" in backends:
-        import numba
+    table = work / f"curves.{args.format}"
+    write_table(x, y, table)
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load0[0]:.2f} (shared machine: other jobs "
+        f"compete for the cores); input {table.name} {table.stat().st_size / 1e6:.1f} MB, "
+        f"{args.n:,} curves x {x.shape[1]} points"
+    )
 
-        if args.threads:
-            numba.set_num_threads(args.threads)
-        _, t_compile, _ = _timed(fit_batch, x[:10], y[:10], backend="numba")
-        print(
-            f"numba: first call (compile, or load from the on-disk cache) {t_compile:.2f} s; "
-            f"{numba.get_num_threads()} threads"
-        )
-    fit_batch(x[:100], y[:100], backend="numpy")  # warm-up (imports, caches)
-    runs = {}
-    for be in backends:
-        runs[be] = _timed(
-            engine,
-            x,
-            y,
-            workers=args.workers,
-            chunk=args.chunk,
-            multistart=args.multistart,
-            backend=be,
-        )
+    from kinresist.dose.engine import fit_batch
+
+    fit_batch(x[:20000], y[:20000], backend="numba", fallback=True)  # compile / cache load
+    rows = []
     m = min(args.scipy_n, args.n)
-    (rss_s, conv_s), t_scipy, cpu_scipy = _timed(
+    (rss_s, conv_s), t_scipy, c_scipy = _timed(
         scipy_loop, x[:m], y[:m], analytic_jac=not args.scipy_numeric_jac
     )
-    s_rate, s_cpu = m / t_scipy, m / cpu_scipy
-    print(
-        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
-        f"engine workers {args.workers}; multistart {args.multistart}"
-    )
+    s_rate = m / t_scipy
+    scipy_total = args.n / s_rate
     jac = "numeric" if args.scipy_numeric_jac else "analytic"
+    c_rate = m / c_scipy
+    rows.append((f"scipy curve_fit loop ({jac} Jacobian)", t_scipy, c_scipy, m, None, None))
+
+    if "engine" not in skip:
+        for be in [b.strip() for b in args.backends.split(",") if b.strip()]:
+            _f, t_e, c_e = _timed(fit_batch, x, y, backend=be, fallback=True)
+            rows.append(
+                (f"engine fit_batch [{be}], arrays in memory", t_e, c_e, args.n, None, None)
+            )
+
+    outputs = {}
+    if "stream" not in skip:
+        out = work / "stream_fits.parquet"
+        code = (
+            "from kinresist.dose.stream import fit_table_stream; "
+            f"fit_table_stream({str(table)!r}, dose_col='dose', response_col='response', "
+            f"group_col='curve', out={str(out)!r}, quiet=True)"
+        )
+        wall, cpu, rss, rc, err = run_process([sys.executable, "-c", code])
+        rows.append(("stream: fit_table_stream (python -c)", wall, cpu, args.n, rss, rc or None))
+        outputs["stream"] = (out, rc, err)
+    if "cli" not in skip:
+        out = work / "cli_fits.parquet"
+        exe = shutil.which("kinresist", path=str(Path(sys.executable).parent)) or "kinresist"
+        cmd = [exe, "dose", "fit", "--input", str(table), "--dose-col", "dose",
+               "--response-col", "response", "--group-col", "curve", "--out", str(out), "--quiet"]  # fmt: skip
+        wall, cpu, rss, rc, err = run_process(cmd)
+        rows.append(
+            ("CLI: kinresist dose fit --out fits.parquet", wall, cpu, args.n, rss, rc or None)
+        )
+        outputs["cli"] = (out, rc, err)
+
+    load1 = os.getloadavg()
+    print(f"scipy loop: {m:,} curves in {t_scipy:.2f} s = {s_rate:,.0f} curves/s; for {args.n:,} "
+          f"curves: {scipy_total:,.0f} s (extrapolated)")  # fmt: skip
     print(
-        f"scipy curve_fit loop ({jac} Jacobian): {m} curves in {t_scipy:.2f} s = "
-        f"{s_rate:,.0f} curves/s, {s_cpu:,.0f} curves/CPU-s (converged {conv_s.mean():.4f})"
+        f"{'path':46s} {'wall s':>8s} {'curves/s':>10s} {'x scipy':>8s} {'CPU s':>8s} "
+        f"{'x scipy CPU':>11s} {'peak RSS':>9s}"
     )
-    for be, (res, t_e, cpu_e) in runs.items():
-        e_rate = args.n / t_e
-        both = res["converged"][:m] & conv_s
-        rel = (res["rss"][:m][both] - rss_s[both]) / rss_s[both]
-        if args.workers <= 1:  # CPU time of this process (all its threads)
-            e_cpu = args.n / cpu_e
-            cpu_txt = f"{e_cpu:,.0f} curves/CPU-s"
-            ratio_cpu = f", {e_cpu / s_cpu:.1f}x CPU"
-        else:  # worker processes' CPU time is not counted by process_time()
-            cpu_txt, ratio_cpu = "CPU rate n/a (worker processes)", ""
+    for name, secs, cpu, n, rss, extra in rows:
+        rss_txt = f"{rss:.2f} GB" if rss is not None else "-"
+        fail = f"  (exit code {extra})" if isinstance(extra, int) else ""
         print(
-            f"engine [{be}]: {args.n} curves in {t_e:.2f} s = {e_rate:,.0f} curves/s, "
-            f"{cpu_txt} (converged {res['converged'].mean():.4f}); "
-            f"ratio to scipy {e_rate / s_rate:.1f}x wall{ratio_cpu}"
+            f"{name:46s} {secs:8.2f} {n / secs:10,.0f} {(n / s_rate) / secs:8.1f} {cpu:8.2f} "
+            f"{(n / c_rate) / cpu:11.1f} {rss_txt:>9s}{fail}"
         )
+    for key, (_path, rc, err) in outputs.items():
+        if rc:
+            print(f"{key} failed (exit {rc}): {' '.join(err.split())[-400:]}")
+    print(f"load average after: {load1[0]:.2f}")
+
+    if "stream" in outputs and outputs["stream"][1] == 0:
+        import pandas as pd
+
+        res = pd.read_parquet(outputs["stream"][0], columns=["group", "rss", "converged"]).iloc[:m]
+        conv_e = res["converged"].to_numpy(bool)
+        rss_e = res["rss"].to_numpy(float)
+        rel = (rss_e - rss_s) / rss_s
+        missed = conv_s & ~conv_e
+        worse = conv_s & (rel > 1e-6)
         print(
-            f"  RSS (engine - scipy)/scipy on {both.sum()} curves both converge on: "
-            f"max {rel.max():.3e}, min {rel.min():.3e}; max |rel| {np.abs(rel).max():.3e}; "
-            f"engine lower by > 1e-6 on {(rel < -1e-6).sum()}, higher by > 1e-6 on "
-            f"{(rel > 1e-6).sum()}"
+            f"convergence on the {m:,} scipy curves: curve_fit {conv_s.mean():.4f}, kinresist "
+            f"{conv_e.mean():.4f}; curve_fit converged and kinresist not: {missed.sum()}; "
+            f"kinresist RSS higher by > 1e-6 relative: {worse.sum()}; lower by > 1e-6: "
+            f"{(conv_s & (rel < -1e-6)).sum()} (curve_fit stopping early on runaway parameters)"
         )
-        print(f"  1,000,000 curves at this rate: {1e6 / e_rate:.1f} s")
-    if "numba" in runs and "numpy" in runs:
-        a, b = runs["numpy"][0], runs["numba"][0]
-        both = a["converged"] & b["converged"]
-        rr = np.abs(a["rss"][both] - b["rss"][both]) / a["rss"][both]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pr = np.abs(a["params"][both] - b["params"][both]) / np.abs(a["params"][both])
-        print(
-            f"backends numba vs numpy: converged differs on {(a['converged'] != b['converged']).sum()}, "
-            f"flags differ on {(a['flag_bits'] != b['flag_bits']).sum()} of {args.n}; on {both.sum()} "
-            f"curves both converge on: max relative RSS difference {rr.max():.2e}, parameters "
-            f"{np.nanmax(pr):.2e} (> 1e-8 on {(np.nanmax(pr, axis=1) > 1e-8).sum()} curves)"
-        )
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -27,16 +27,18 @@ def _dask_command() -> list[str]:
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in reversed(procs):  # workers first, the scheduler last
-        if proc.poll() is None:
-            proc.terminate()
-    deadline = time.monotonic() + 20
-    for proc in reversed(procs):
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    """Workers first (they say goodbye to the scheduler), then the scheduler; kill what lingers."""
+    for group in (procs[1:], procs[:1]):
+        for proc in group:
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 10
+        for proc in group:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
 
 
 def _log_tail(path: Path) -> str:

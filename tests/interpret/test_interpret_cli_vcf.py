@@ -197,10 +197,12 @@ def test_vcf_truncated_record(cli, tmp_path) -> None:
     assert "columns" in line
 
 
-def test_vcf_header_only_is_fine_and_empty(cli, tmp_path) -> None:
-    d = _json(cli(["interpret", "--vcf", _vcf(tmp_path, ""), "--genome", "GRCh37"]))
-    assert d["findings"] == []
-    assert d["classification"] == "none_found"
+def test_vcf_header_only_is_refused(cli, tmp_path) -> None:
+    """Issue 18 item 5: a header without records is a truncated export or an empty call set,
+    not evidence of absence; it used to be classified ``none_found`` (no mechanism)."""
+    line = _err(cli(["interpret", "--vcf", _vcf(tmp_path, ""), "--genome", "GRCh37"]))
+    assert "no variant records" in line
+    assert "calls.vcf" in line
 
 
 def test_vcf_chr_prefix_accepted_but_unknown_contig_rejected(cli, tmp_path) -> None:

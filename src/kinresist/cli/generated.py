@@ -8,6 +8,11 @@ same output and store options::
     --html       PATH                           also write the HTML report
     --db, --study, --subject, --sample, --sample-type, --collected   record in the project store
     --quiet/-q                                  no progress bars
+    --dask       ADDRESS                        (``distributable`` workflows) compute on a Dask
+                                                cluster; default $KINRESIST_DASK
+
+A workflow with a ``stream`` function writes ``--format parquet|tsv --out`` tables while it
+computes (screen-scale inputs, :attr:`~kinresist.core.registry.Workflow.stream`).
 
 A command reads nothing itself: the workflow's run function gets the paths and options, returns a
 :class:`~kinresist.core.Result`, and this module writes it and hands it to the one store writer.

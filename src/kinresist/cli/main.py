@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import click
 import typer
@@ -95,8 +95,44 @@ def _vendored_click_exception() -> type[click.ClickException]:
 _VendoredClickException = _vendored_click_exception()
 
 
+#: Width of ``--help`` when stdout is not a terminal (a pipe, a file, a CI log), instead of the
+#: 80 columns rich assumes there; tables (rich, pandas) get :data:`PIPE_TABLE_WIDTH`.
+PIPE_HELP_WIDTH = 120
+PIPE_TABLE_WIDTH = 200
+
+
+def _wide_when_piped() -> Callable[[], None]:
+    """Widen help and tables when stdout is not a terminal; returns the undo."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    if (
+        (callable(isatty) and isatty())
+        or os.environ.get("COLUMNS")
+        or os.environ.get("TERMINAL_WIDTH")
+    ):
+        return lambda: None
+    import typer.rich_utils as rich_utils
+
+    old = rich_utils.MAX_WIDTH
+    rich_utils.MAX_WIDTH = PIPE_HELP_WIDTH
+    os.environ["COLUMNS"] = str(PIPE_TABLE_WIDTH)  # read by every rich Console made later
+
+    def undo() -> None:
+        rich_utils.MAX_WIDTH = old
+        os.environ.pop("COLUMNS", None)
+
+    return undo
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 internal error, 2 bad input or usage)."""
+    undo = _wide_when_piped()
+    try:
+        return _main(argv)
+    finally:
+        undo()
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("KINRESIST_DEBUG") == "1"
     command = typer.main.get_command(app)
@@ -109,7 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (click.exceptions.Exit, typer.Exit) as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
-    except (click.exceptions.Abort, typer.Abort):
+    except (click.exceptions.Abort, typer.Abort) as exc:
+        if isinstance(exc.__context__, EOFError) and not debug:
+            # click turns an EOFError into Abort: here it came from a reader, not the keyboard
+            sys.stderr.write(_truncated(exc.__context__, args) + "\n")
+            return 2
         sys.stderr.write("Aborted.\n")
         return 1
     except (click.ClickException, _VendoredClickException) as exc:
@@ -127,10 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnicodeDecodeError as exc:
         if debug:
             raise
-        sys.stderr.write(
-            f"InputError: input is not valid UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r}); "
-            "save the file as UTF-8\n"
-        )
+        sys.stderr.write(_undecodable(exc, args) + "\n")
         return 2
     except Exception as exc:
         if debug:
@@ -141,6 +178,70 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     return 0
+
+
+#: Starts of binary inputs (gzip/BGZF, zip/XLSX, FCS, TIFF, PNG, Parquet, SQLite) that
+#: :func:`_undecodable` does not blame for a text decoding error.
+_BINARY_MAGIC = (b"\x1f\x8b", b"PK\x03\x04", b"FCS", b"II*\x00", b"MM\x00*", b"\x89PNG", b"PAR1",
+                 b"SQLite format 3")  # fmt: skip
+
+
+def _input_files(args: Sequence[str]) -> list[str]:
+    from pathlib import Path
+
+    out = []
+    for arg in args:
+        try:
+            if Path(arg).is_file():
+                out.append(arg)
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _truncated(exc: EOFError, args: Sequence[str]) -> str:
+    """One line for an EOFError a reader let escape: the data ended early."""
+    files = ", ".join(_input_files(args)) or "the input"
+    detail = f" ({' '.join(str(exc).split())})" if str(exc) else ""
+    return (
+        f"InputError: the data ended unexpectedly while reading {files}{detail}; a file is "
+        "truncated (copy it again from the instrument or export it again)"
+    )
+
+
+def _undecodable(exc: UnicodeDecodeError, args: Sequence[str]) -> str:
+    """One line naming the input file (among the arguments) that is not UTF-8 text."""
+    from pathlib import Path
+
+    for arg in args:
+        p = Path(arg)
+        try:
+            if not p.is_file():
+                continue
+            raw = p.read_bytes()
+        except (OSError, ValueError):
+            continue
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return (
+                f"InputError: {p}: UTF-16 text; expected UTF-8 (save as 'CSV UTF-8', or convert "
+                "with iconv -f utf-16 -t utf-8)"
+            )
+        if raw.startswith(_BINARY_MAGIC):
+            continue  # compressed or binary: not the text file that failed to decode
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            line = raw.count(b"\n", 0, bad.start) + 1
+            byte = raw[bad.start : bad.start + 1]
+            return (
+                f"InputError: {p}, line {line}: byte {byte!r} is not valid UTF-8; expected UTF-8 "
+                "text (re-save as UTF-8, e.g. iconv -f latin1 -t utf-8)"
+            )
+    byte = exc.object[exc.start : exc.start + 1]
+    return (
+        f"InputError: an input is not valid UTF-8 text (byte {exc.start}: {byte!r}); save the "
+        "file as UTF-8"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

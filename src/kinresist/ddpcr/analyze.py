@@ -18,7 +18,7 @@ import pandas as pd
 
 from kinresist.core.result import Provenance
 from kinresist.ddpcr.assays import AssayMapLike, assay_targets, load_assay_map
-from kinresist.ddpcr.calls import CallSettings, call_rows
+from kinresist.ddpcr.calls import CallSettings, call_rows, gating_uncertainty
 from kinresist.ddpcr.gating import Gating, gate_plate
 from kinresist.ddpcr.plate import Plate
 from kinresist.ddpcr.poisson import DROPLET_VOLUME_UL, CiMethod
@@ -68,9 +68,16 @@ def _counts_frame(plate: Plate, gating: Gating, scheme: Scheme) -> pd.DataFrame:
         # mutant = FAM+HEX- droplets, wild type = FAM+HEX+ (BRAF V600 wild-type-negative design)
         pp, pn, np_, nn = np.zeros_like(pp), pn, pp, nn + np_
     n = nn + pn + pp + np_
+    # positives of each channel as functions of the cluster counts (for the gating ranges)
+    if scheme == "wt_negative":
+        derive = {1: lambda k: k[..., 1], 2: lambda k: k[..., 2]}
+    else:
+        derive = {1: lambda k: k[..., 1] + k[..., 2], 2: lambda k: k[..., 2] + k[..., 3]}
+    high_out = gating.outliers_high if gating.outliers_high is not None else np.zeros((len(n), 2))
     rows = []
     for ch in (1, 2) if not plate.simplex else (1,):
         pos = pp + pn if ch == 1 else pp + np_
+        low, high = gating.count_range(derive[ch])
         rows.append(
             pd.DataFrame(
                 {
@@ -82,6 +89,10 @@ def _counts_frame(plate: Plate, gating: Gating, scheme: Scheme) -> pd.DataFrame:
                     "pn": pn,
                     "np": np_,
                     "nn": nn,
+                    # droplets above the positive cluster are counted, but the range's low end
+                    # leaves them out
+                    "positives_low": np.maximum(low - high_out[:, ch - 1], 0),
+                    "positives_high": high,
                 }
             )
         )
@@ -236,17 +247,26 @@ def analyze_plate(
     )
     idx = {w: i for i, w in enumerate(plate.wells)}
     wi = q["well"].map(idx).to_numpy()
+    ci = q["channel"].to_numpy(int) - 1
     q["rain_flag"] = gating.rain_flag[wi]
+    q["rain_fraction"] = gating.rain_fraction[wi, ci]
+    if gating.outliers_low is not None and gating.outliers_high is not None:
+        q["outlier_droplets"] = gating.outliers_low[wi, ci] + gating.outliers_high[wi, ci]
+    outlier_wells = gating.outlier_flag()[wi]
     q["threshold"] = np.where(q["channel"] == 1, gating.thr_ch1[wi], gating.thr_ch2_neg[wi])
     q["flags"] = [
-        [*f, "rain"] if rain else f for f, rain in zip(q["flags"], q["rain_flag"], strict=True)
+        [*f, *(["rain"] if rain else []), *(["amplitude_outliers"] if out else [])]
+        for f, rain, out in zip(q["flags"], q["rain_flag"], outlier_wells, strict=True)
     ]
+    q = gating_uncertainty(q)
     agreement = gating_agreement(plate, gating)
     if agreement is not None:
         q["gating_agreement"] = q["well"].map(
             dict(zip(agreement["well"], agreement["agreement"], strict=True))
         )
     samples = sample_table(q, volume_ul=v, method=method, table_path=table_path, settings=settings)
+    if len(samples):
+        samples = gating_uncertainty(samples)
     s = settings or CallSettings()
     parameters = {
         "scheme": scheme,

@@ -39,7 +39,14 @@ from kinresist.ddpcr.limits import (
     lod_copies,
 )
 
-__all__ = ["CallSettings", "call_rows", "call_texts", "describe_call", "is_ntc"]
+__all__ = [
+    "CallSettings",
+    "call_rows",
+    "call_texts",
+    "describe_call",
+    "gating_uncertainty",
+    "is_ntc",
+]
 
 LobRule = Literal["static", "adaptive", "ep17_nonparametric", "ep17_parametric"]
 _NTC_RE = re.compile(
@@ -187,6 +194,43 @@ def call_rows(
     out["lob_fa"] = np.where(duplex, lob_fa, np.nan)
     out["is_ntc"] = ntc
     out["flags"] = flags
+    return out
+
+
+def gating_uncertainty(frame: pd.DataFrame) -> pd.DataFrame:
+    """Flags and calls from the gating range of each row's positive count.
+
+    ``positives_low`` / ``positives_high`` are the positives with the thresholds at the ends of
+    their bootstrap ranges (:mod:`kinresist.ddpcr.gating`, step 5; the low end also leaves out
+    droplets above the positive cluster). A row is flagged ``unstable_threshold`` when that
+    range is wider than the Poisson uncertainty of the count; a call that the range straddles
+    (``positives_low < k <= positives_high``, k = the row's droplet cutoff) is
+    ``indeterminate``, flagged ``call_depends_on_gating``: moving the threshold within its own
+    uncertainty would change it. Rows of failed wells keep their call.
+    """
+    if not {"positives_low", "positives_high"} <= set(frame.columns):
+        return frame
+    from kinresist.ddpcr.gating import unstable
+
+    out = frame.copy()
+    p = out["positives"].to_numpy(float)
+    lo = out["positives_low"].to_numpy(float)
+    hi = out["positives_high"].to_numpy(float)
+    k = out["lob_droplets"].to_numpy(float)
+    shaky = unstable(lo, hi, p)
+    straddle = (lo < k) & (hi >= k)
+    calls = out["call"].to_numpy(object).copy()
+    flags = []
+    for i, f in enumerate(out["flags"]):
+        f = [x for x in f if x not in ("unstable_threshold", "call_depends_on_gating")]
+        if shaky[i]:
+            f.append("unstable_threshold")
+        if straddle[i] and "failed_well" not in f and calls[i] != "indeterminate":
+            f.append("call_depends_on_gating")
+            calls[i] = "indeterminate"
+        flags.append(f)
+    out["flags"] = flags
+    out["call"] = calls
     return out
 
 

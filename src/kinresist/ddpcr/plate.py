@@ -117,6 +117,26 @@ def plate_from_wells(wells: Sequence[WellDroplets], *, name: str = "") -> Plate:
             )
             raise InputError(msg)
         seen[w.well] = w.source
+        bad = ~np.isfinite(w.ch1) | np.isinf(w.ch2)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            msg = (
+                f"well {w.well}: droplet {i + 1} has a non-finite amplitude "
+                f"(Ch1 {w.ch1[i]}, Ch2 {w.ch2[i]}); every droplet needs finite amplitudes"
+            )
+            raise InputError(msg, path=w.source)
+    simplex = [w for w in wells if w.n and np.isnan(w.ch2).all()]
+    duplex = [w for w in wells if w.n and not np.isnan(w.ch2).all()]
+    if simplex and duplex:
+        listed = ", ".join(f"{w.well} ({w.source})" for w in simplex[:3])
+        more = f" and {len(simplex) - 3} more" if len(simplex) > 3 else ""
+        msg = (
+            f"{len(simplex)} well(s) have no Ch2 amplitudes while {len(duplex)} have both "
+            f"channels: {listed}{more}. A plate is gated as one; a file without its Ch2 column "
+            "would make intact wells look Ch2-negative. Re-export the damaged file(s) with both "
+            "channels, or leave them out of the plate"
+        )
+        raise InputError(msg, path=simplex[0].source)
     ordered = sorted(wells, key=lambda w: well_sort_key(w.well))
     sizes = np.array([w.n for w in ordered], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)])

@@ -39,14 +39,29 @@ def split_amplitude_name(filename: str) -> tuple[str, str]:
     if not m:
         msg = (
             f"cannot find the well in file name {base!r}; expected <plate name>_<Well>_Amplitude.csv "
-            "as QuantaSoft/QX Manager export it (e.g. MyPlate_A01_Amplitude.csv)"
+            "with a well A01-P24 as QuantaSoft/QX Manager export it (e.g. MyPlate_A01_Amplitude.csv); "
+            "rename the file or remove it from the plate"
         )
         raise InputError(msg, path=filename)
-    return m.group("plate").rstrip("_"), normalise_well(m.group("well"))
+    try:
+        well = normalise_well(m.group("well"))
+    except InputError as exc:
+        raise InputError(exc.detail + " (in the file name)", path=filename) from None
+    return m.group("plate").rstrip("_"), well
 
 
 def is_amplitude_name(filename: str) -> bool:
     return bool(_NAME_RE.match(filename.replace("\\", "/").rsplit("/", 1)[-1]))
+
+
+def _looks_like_amplitude(filename: str) -> bool:
+    """Named like an amplitude export (``..._Amplitude.csv``), whether or not its well parses;
+    macOS metadata (``__MACOSX/``, ``._name``) is not an export."""
+    path = filename.replace("\\", "/")
+    base = path.rsplit("/", 1)[-1]
+    if base.startswith("._") or "__MACOSX/" in path:
+        return False
+    return base.lower().endswith("_amplitude.csv")
 
 
 def _column_role(name: str) -> str:
@@ -188,6 +203,19 @@ def read_amplitude_csv(source: str | Path | bytes, *, name: str | None = None) -
         i = int(np.flatnonzero(np.isnan(ch1))[0])
         msg = "empty Ch1 amplitude; every droplet needs a Ch1 value"
         raise InputError(msg, path=label, line=line0 + i)
+    if "ch2" in roles and np.isnan(ch2).any() and not np.isnan(ch2).all():
+        # an all-empty Ch2 column is a simplex export; a partly empty one is damaged
+        i = int(np.flatnonzero(np.isnan(ch2))[0])
+        msg = (
+            "empty Ch2 amplitude while other droplets of the well have one; every droplet needs "
+            "both amplitudes (or the Ch2 column is empty throughout for single-channel exports)"
+        )
+        raise InputError(msg, path=label, line=line0 + i, column=header[roles.index("ch2")])
+    for name, values in (("Ch1", ch1), ("Ch2", ch2)):
+        if np.isinf(values).any():
+            i = int(np.flatnonzero(np.isinf(values))[0])
+            msg = f"{name} amplitude {values[i]}; expected a finite fluorescence amplitude"
+            raise InputError(msg, path=label, line=line0 + i)
     cluster: np.ndarray | None = None
     if "cluster" in roles:
         cl = _numeric(
@@ -234,13 +262,15 @@ def read_amplitude_csv(source: str | Path | bytes, *, name: str | None = None) -
 def _iter_inputs(paths: Sequence[Path]) -> Iterable[tuple[str, bytes | Path]]:
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and is_amplitude_name(p.name))
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and _looks_like_amplitude(str(p))
+            )
             for p in found:
                 yield str(p), p
         elif zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
                 for info in zf.infolist():
-                    if not info.is_dir() and is_amplitude_name(info.filename):
+                    if not info.is_dir() and _looks_like_amplitude(info.filename):
                         yield f"{path}!{info.filename}", zf.read(info)
         elif path.is_file():
             yield str(path), path

@@ -7,7 +7,7 @@ trailing comma. Sum of ``Count`` per well = accepted droplets.
 
 from __future__ import annotations
 
-import io
+import csv as _csv
 from pathlib import Path
 
 import numpy as np
@@ -44,48 +44,105 @@ def read_qx_cluster_data(path: str | Path) -> pd.DataFrame:
         ),
         len(lines),
     )
-    header = [h.strip() for h in lines[at].split(csv.delimiter)]
+    parsed = list(_csv.reader(lines[at:end], delimiter=csv.delimiter))
+    header = [h.strip() for h in parsed[0]]
     while header and not header[-1]:
         header.pop()
-    frame = pd.read_csv(
-        io.StringIO("\n".join(lines[at + 1 : end])),
-        sep=csv.delimiter,
-        header=None,
-        names=range(len(header)),
-        usecols=range(len(header)),
-        dtype=str,
-        keep_default_na=False,
-        index_col=False,
-    )
-    frame.columns = header
-    cols = {c: c.strip().lower().replace(" ", "_") for c in frame.columns}
-    frame = frame.rename(columns=cols)
-    if "count" not in frame or "well" not in frame:
+    keys = [h.lower().replace(" ", "_") for h in header]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        msg = f"column {twice[0]!r} appears twice in the header; expected each column once"
+        raise InputError(msg, path=label, line=at + 1)
+    if "count" not in keys or "well" not in keys:
         msg = "columns Well and Count are required"
         raise InputError(msg, path=label, line=at + 1)
-    out = pd.DataFrame({"well": [normalise_well(w) for w in frame["well"]]})
+    body = []
+    for i, r in enumerate(parsed[1:]):
+        if len(r) > len(header) and any(x.strip() for x in r[len(header) :]):
+            msg = f"{len(r)} fields but the header has {len(header)}; the row is damaged"
+            raise InputError(msg, path=label, line=at + 2 + i)
+        body.append([*r[: len(header)], *[""] * (len(header) - len(r))])
+    if not body:
+        msg = "the Cluster Data table has a header but no rows"
+        raise InputError(msg, path=label, line=at + 2)
+    frame = pd.DataFrame(body, columns=keys, dtype=str)
+    cols = dict(zip(header, keys, strict=True))
+    wells = []
+    for i, w in enumerate(frame["well"]):
+        try:
+            wells.append(normalise_well(w))
+        except InputError as exc:
+            raise InputError(exc.detail, path=label, line=at + 2 + i, column="Well") from None
+    out = pd.DataFrame({"well": wells})
+    names = dict(zip(cols.values(), cols.keys(), strict=True))
     for c in frame.columns:
         if c == "well":
             continue
         s = frame[c].str.strip()
         if c.startswith("target_"):
-            out[c] = pd.to_numeric(s.where(s != ""), errors="coerce")
+            low = s.str.lower()
+            bad_t = ~low.isin(["0", "1", "u", ""]).to_numpy(bool)
+            if bad_t.any():
+                i = int(np.flatnonzero(bad_t)[0])
+                msg = (
+                    f"target value {s.iloc[i]!r}; expected 0 (negative), 1 (positive), "
+                    "u (unclassified) or empty (target not used)"
+                )
+                raise InputError(msg, path=label, line=at + 2 + i, column=names[c])
+            # u (unclassified) -> -1, empty (target not used) -> NaN
+            out[c] = pd.to_numeric(low.replace({"u": "-1", "": None}), errors="coerce")
         else:
-            vals = pd.to_numeric(s.where(s != ""), errors="coerce")
-            bad = vals.isna() & (s != "")
+            vals = pd.to_numeric(s.where(s != ""), errors="coerce").astype(float)
+            v = vals.to_numpy(float)
+            bad = (np.isnan(v) & (s != "").to_numpy()) | np.isinf(v)
             if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
-                msg = f"{s.iloc[i]!r} is not a number"
-                raise InputError(msg, path=label, line=at + 2 + i, column=c)
+                i = int(np.flatnonzero(bad)[0])
+                msg = f"{s.iloc[i]!r} is not a finite number"
+                raise InputError(msg, path=label, line=at + 2 + i, column=names[c])
             out[c] = vals
-    out["count"] = out["count"].astype(int)
+    n = out["count"].to_numpy(float)
+    bad_n = ~np.isfinite(n) | (n < 0) | (n != np.round(n))
+    if bad_n.any():
+        i = int(np.flatnonzero(bad_n)[0])
+        msg = (
+            f"droplet count {frame['count'].iloc[i]!r}; every cluster row needs a whole number "
+            ">= 0 of droplets; re-export the Cluster Data from QX Manager"
+        )
+        raise InputError(msg, path=label, line=at + 2 + i, column=names["count"])
+    out["count"] = n.astype(np.int64)
+    key = ["well", *[c for c in out.columns if c.startswith("target_")]]
+    dup = out.fillna(-9).duplicated(key).to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        msg = (
+            f"well {out['well'].iloc[i]} lists the same cluster (target pattern) twice; each "
+            "cluster appears once per well - remove the repeated row (two exports concatenated?)"
+        )
+        raise InputError(msg, path=label, line=at + 2 + i, column="Well")
     return out
 
 
 def two_target_counts(
     clusters: pd.DataFrame, *, target_a: int = 1, target_b: int = 2
 ) -> pd.DataFrame:
-    """Per-well (pp, pn, np, nn, accepted) for two targets, summing over the other targets' states."""
+    """Per-well (pp, pn, np, nn, accepted) for two targets, summing over the other targets' states.
+
+    Clusters unclassified (``u``) for either target cannot be placed: they are left out of the
+    counts (and of the accepted droplets) with a :class:`~kinresist.errors.DataQualityWarning`.
+    """
+    ta = clusters[f"target_{target_a}"].to_numpy(float)
+    tb = clusters[f"target_{target_b}"].to_numpy(float)
+    unclassified = (ta < 0) | (tb < 0)
+    if unclassified.any():
+        from kinresist.errors import DataQualityWarning, warn
+
+        n_u = int(clusters["count"].to_numpy()[unclassified].sum())
+        warn(
+            f"{n_u} droplets unclassified (u) for Target {target_a} or {target_b} were left out "
+            "of the counts",
+            DataQualityWarning,
+        )
+        clusters = clusters[~unclassified]
     a = clusters[f"target_{target_a}"].fillna(0).to_numpy() > 0
     b = clusters[f"target_{target_b}"].fillna(0).to_numpy() > 0
     df = pd.DataFrame(

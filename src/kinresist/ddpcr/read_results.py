@@ -19,7 +19,7 @@ from kinresist.ddpcr._text import read_csv_text, rows, to_float
 from kinresist.ddpcr.plate import normalise_well
 from kinresist.errors import InputError
 
-__all__ = ["CANONICAL", "ResultsTable", "read_results_csv"]
+__all__ = ["CANONICAL", "ResultsTable", "read_results_csv", "validate_results"]
 
 _TEXT = {
     "well",
@@ -257,12 +257,133 @@ def read_results_csv(path: str | Path, *, name: str | None = None) -> ResultsTab
         )
         records.append(rec)
         printed.append(raw)
+    if not records:
+        msg = (
+            "the results file has a header but no rows; expected one row per well x channel "
+            "(export the results again from QuantaSoft / QX Manager)"
+        )
+        raise InputError(msg, path=label, line=2)
     frame = pd.DataFrame.from_records(records)
-    if "merged_wells" in frame:
-        frame["merged_wells"] = frame["merged_wells"].fillna("")
+    for c in ("sample", "target", "target_type", "merged_wells"):
+        # optional text columns: absent means empty, never a missing key downstream
+        frame[c] = frame[c].fillna("") if c in frame else ""
+    names = {c: header[i] for i, c in canon.items()}
+    validate_results(frame, label=label, names=names)
     return ResultsTable(
         frame=frame, layout=layout, source=label, printed=pd.DataFrame.from_records(printed)
     )
+
+
+_COUNTS = ("positives", "negatives", "accepted", "pp", "pn", "np", "nn")
+_REEXPORT = "re-export the results from QuantaSoft / QX Manager, or correct the row"
+
+
+def _first(mask: np.ndarray) -> int | None:
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if hits.size else None
+
+
+def validate_results(frame: pd.DataFrame, *, label: str, names: dict[str, str]) -> None:
+    """Physical constraints of a results table; InputError naming file, line and column.
+
+    * every numeric cell is finite ('inf' is refused; empty / 'No Call' stay missing);
+    * droplet counts (Positives, Negatives, AcceptedDroplets, Ch1+Ch2+ ...) are whole numbers
+      >= 0, positives <= accepted droplets, positives + negatives = accepted droplets, the four
+      cluster counts sum to the accepted droplets, and a channel's positives equal its clusters
+      (Ch1: Ch1+Ch2+ plus Ch1+Ch2-, Ch2: Ch1+Ch2+ plus Ch1-Ch2+) - every real export in
+      ../shared/ddpcr-data (29 files, ~9,400 rows) satisfies all of them;
+    * a well x channel x target appears once (merged rows: once per merged group).
+    """
+    if frame.empty:
+        return
+    line = frame["line"].to_numpy()
+
+    def fail(i: int, column: str, message: str) -> None:
+        raise InputError(message, path=label, line=int(line[i]), column=names.get(column, column))
+
+    for c in [c for c in frame.columns if c in names and c not in _TEXT]:
+        v = frame[c].to_numpy(float)
+        i = _first(np.isinf(v))
+        if i is not None:
+            fail(
+                i, c, f"{v[i]} is not a finite number; expected a finite {names[c]!r}; {_REEXPORT}"
+            )
+    counts = [c for c in _COUNTS if c in frame.columns]
+    for c in counts:
+        v = frame[c].to_numpy(float)
+        i = _first(v < 0)
+        if i is not None:
+            fail(i, c, f"{v[i]:g} droplets; a droplet count cannot be negative; {_REEXPORT}")
+        i = _first(np.isfinite(v) & (v != np.round(v)))
+        if i is not None:
+            fail(i, c, f"{v[i]:g} droplets; a droplet count is a whole number; {_REEXPORT}")
+    p, n = frame["positives"].to_numpy(float), frame["accepted"].to_numpy(float)
+    i = _first(p > n)
+    if i is not None:
+        fail(
+            i,
+            "positives",
+            f"{p[i]:g} positive droplets but only {n[i]:g} accepted droplets; positives cannot "
+            f"exceed the accepted droplets (columns shifted or the row edited?); {_REEXPORT}",
+        )
+    if "negatives" in frame.columns:
+        neg = frame["negatives"].to_numpy(float)
+        i = _first(np.isfinite(neg) & np.isfinite(p) & np.isfinite(n) & (p + neg != n))
+        if i is not None:
+            fail(
+                i,
+                "negatives",
+                f"{p[i]:g} positives + {neg[i]:g} negatives = {p[i] + neg[i]:g}, but "
+                f"{n[i]:g} accepted droplets; every accepted droplet is positive or negative; "
+                f"{_REEXPORT}",
+            )
+    if {"pp", "pn", "np", "nn"} <= set(frame.columns):
+        cl = frame[["pp", "pn", "np", "nn"]].to_numpy(float)
+        known = np.isfinite(cl).all(axis=1)
+        i = _first(known & np.isfinite(n) & (cl.sum(axis=1) != n))
+        if i is not None:
+            fail(
+                i,
+                "accepted",
+                f"the four cluster counts sum to {cl[i].sum():g} but {n[i]:g} droplets are "
+                f"accepted; each accepted droplet is in exactly one cluster; {_REEXPORT}",
+            )
+        ch = frame["channel"].to_numpy()
+        expect = np.where(ch == 1, cl[:, 0] + cl[:, 1], cl[:, 0] + cl[:, 2])
+        i = _first(known & np.isin(ch, (1, 2)) & np.isfinite(p) & (expect != p))
+        if i is not None:
+            parts = "Ch1+Ch2+ + Ch1+Ch2-" if ch[i] == 1 else "Ch1+Ch2+ + Ch1-Ch2+"
+            fail(
+                i,
+                "positives",
+                f"channel {ch[i]} has {p[i]:g} positives but its clusters ({parts}) hold "
+                f"{expect[i]:g}; {_REEXPORT}",
+            )
+    content = frame.drop(columns=["line", "channel"]).astype(str)
+    i = _first(content.duplicated(keep="first").to_numpy())
+    if i is not None:
+        same = (content == content.iloc[i]).all(axis=1).to_numpy()
+        fail(
+            i,
+            "well",
+            f"this row repeats line {int(line[_first(same) or 0])} exactly; each well x channel "
+            "appears once - remove the repeated row (two exports concatenated?)",
+        )
+    key = [c for c in ("well", "channel", "target", "merged_wells") if c in frame.columns]
+    i = _first(frame.duplicated(key, keep="first").to_numpy())
+    if i is not None:
+        row = frame.iloc[i]
+        same = (frame[key] == row[key]).all(axis=1).to_numpy()
+        first_line = int(line[_first(same) or 0])
+        what = f"well {row['well']} channel {row['channel']}" + (
+            f" target {row['target']!r}" if "target" in key else ""
+        )
+        fail(
+            i,
+            "well",
+            f"{what} again (first on line {first_line}); each well x channel x target appears "
+            "once - remove the repeated row (two exports concatenated?)",
+        )
 
 
 def merged_members(text: str) -> list[str]:

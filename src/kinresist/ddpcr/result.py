@@ -96,7 +96,11 @@ EXTRA = (
     "copies_per_ml_plasma",
     "input_genome_equivalents",
     "threshold",
+    "positives_low",
+    "positives_high",
     "rain_flag",
+    "rain_fraction",
+    "outlier_droplets",
     "gating_agreement",
     "total95_low",
     "total95_high",
@@ -108,7 +112,8 @@ EXTRA = (
     "k",
     "wells",
 )
-_INTS = ("channel", "positives", "accepted", "pp", "pn", "np", "nn", "k")
+_INTS = ("channel", "positives", "accepted", "pp", "pn", "np", "nn", "k", "positives_low",
+         "positives_high", "outlier_droplets")  # fmt: skip
 _INTERNAL = ("group",)
 
 
@@ -354,6 +359,23 @@ def _warnings(wells: pd.DataFrame, assays: Mapping[str, AssayTarget], volume: Ma
             f"{n_ntc} rows share a target with a positive no-template control: detections there "
             "are indeterminate"
         )
+    for flag, text in (
+        ("call_depends_on_gating", "a call that moving the threshold within its bootstrap range "
+         "would change: called indeterminate (positives_low / positives_high give the range)"),
+        ("unstable_threshold", "a positive count that moves by more than its Poisson "
+         "uncertainty when the threshold moves within its bootstrap range: check the gates "
+         "(or set manual thresholds)"),
+        ("rain", "more than 2.5 % of the droplets between the clusters (rain; Lievens et al. "
+         "2016): the count depends on where the threshold cuts the rain"),
+        ("amplitude_outliers", "droplets far outside every cluster (above a positive cluster "
+         "they are counted positive): check the well"),
+    ):  # fmt: skip
+        rows = wells.loc[flags.str.contains(flag, regex=False)]
+        if len(rows):
+            where = ", ".join(dict.fromkeys(f"{w} ch{c}" for w, c in zip(rows["well"], rows["channel"], strict=True)))  # fmt: skip
+            if len(where) > 120:
+                where = where[:117] + "..."
+            out.append(f"{len(rows)} well x channel row(s) with {text}: {where}")
     if volume.get("volume_mismatch"):
         out.append(
             f"droplet volume {volume.get('volume_ul')} µL differs by > 1 % from the volume the "

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from kinresist.dose.models import ModelSpec
 
@@ -77,27 +78,27 @@ class BatchFit:
     def n_curves(self) -> int:
         return int(self.params.shape[0])
 
-    @property
+    @cached_property
     def flags(self) -> list[tuple[str, ...]]:
-        return [
-            tuple(name for name, bit in FLAG_BITS.items() if int(b) & bit) for b in self.flag_bits
-        ]
+        """Flag names per curve (computed once, vectorised over the distinct bitmasks)."""
+        codes, inverse = np.unique(np.asarray(self.flag_bits, dtype=np.int64), return_inverse=True)
+        names = [tuple(nm for nm, bit in FLAG_BITS.items() if int(c) & bit) for c in codes]
+        return [names[i] for i in inverse.reshape(-1)]
 
-    @property
+    @cached_property
     def status(self) -> list[str]:
-        """``ok``, ``not_converged``, ``non_identifiable`` or ``flagged`` per curve."""
-        out = []
-        for b in self.flag_bits:
-            b = int(b)
-            if b & FLAG_BITS["not_converged"] or b & FLAG_BITS["too_few_points"]:
-                out.append("not_converged")
-            elif b & FLAG_BITS["non_identifiable"]:
-                out.append("non_identifiable")
-            elif b:
-                out.append("flagged")
-            else:
-                out.append("ok")
-        return out
+        """``ok``, ``not_converged``, ``non_identifiable`` or ``flagged`` per curve
+        (computed once)."""
+        return self.status_array().tolist()
+
+    def status_array(self) -> np.ndarray:
+        """:attr:`status` as an array of str (vectorised)."""
+        b = np.asarray(self.flag_bits, dtype=np.int64)
+        failed = (b & (FLAG_BITS["not_converged"] | FLAG_BITS["too_few_points"])) != 0
+        nonid = (b & FLAG_BITS["non_identifiable"]) != 0
+        return np.select(
+            [failed, nonid, b != 0], ["not_converged", "non_identifiable", "flagged"], "ok"
+        ).astype(object)
 
     def param(self, name: str) -> np.ndarray:
         """One parameter's estimates, ``(n_curves,)``."""
@@ -108,10 +109,13 @@ class BatchFit:
         return {n: self.params[:, i : i + 1] for i, n in enumerate(self.param_names)}
 
     def t_quantile(self, level: float = 0.95) -> np.ndarray:
-        """Two-sided t quantile with the residual df of each curve (NaN where df <= 0)."""
-        df = self.df.astype(float)
+        """Two-sided t quantile with the residual df of each curve (NaN where df <= 0;
+        one quantile per distinct df)."""
+        df = np.asarray(self.df, dtype=float)
+        udf, inv = np.unique(np.maximum(df, 1), return_inverse=True)
         with np.errstate(invalid="ignore"):
-            return np.where(df > 0, stats.t.ppf(0.5 + level / 2, np.maximum(df, 1)), np.nan)
+            q = special.stdtrit(udf, 0.5 + level / 2)[inv.reshape(-1)]  # = stats.t.ppf
+        return np.where(df > 0, q, np.nan)
 
     def ci(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Wald t intervals θ̂ ± t(df)·SE, each ``(n_curves, n_params)``."""

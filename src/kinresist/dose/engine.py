@@ -1,32 +1,34 @@
 """Batch least-squares engine: many dose-response curves fitted at once.
 
-:func:`fit_batch` fits ``n_curves`` curves of up to ``n_points`` points with a
-vectorised Levenberg-Marquardt: every iteration is a few dozen NumPy operations
-over the working set of curves (no per-curve Python loop on the hot path; at most
-8,192 curves iterate together, in a (points, curves) layout, and finished curves
-are replaced by waiting ones). Starts: a drc-style self-start (asymptotes from the
-data, b and e by regression of the linearised response on log dose), refined by a
-variable-projection grid (4 slopes x 7 EC50s across the tested range, with c and d
-solved in closed form for each grid point), i.e. a cheap multi-start whose best
-point starts LM; ``multistart=True`` additionally runs LM from three spread starts
-and keeps the lowest converged RSS. Tolerances are tight (relative step 1e-8,
-relative RSS decrease 1e-12, MINPACK gradient test 1e-7), so the engine reaches the
-converged optimum where drc's BFGS stops early. Parameters running away (EC50 100x
-beyond the tested range; a slope so steep the curve is a step between two adjacent
-doses) stop the curve with the flags ``not_converged`` + ``parameter_at_limit``.
-The result is deterministic (no random restarts).
+:func:`fit_batch` fits ``n_curves`` curves of up to ``n_points`` points. The algorithm
+is written once, per curve, in the engine's dialect (:mod:`kinresist.dose._dialect`) and
+runs either vectorised over curves with NumPy (``backend="numpy"``) or compiled with
+numba, one curve per loop iteration and curves in parallel (``backend="numba"``;
+:mod:`kinresist.dose.nb_fit`). Per curve:
 
-Backends (``backend=``): ``"numpy"`` is the vectorised reference implementation
-described above; ``"numba"`` runs the same algorithm compiled, one curve per loop
-iteration and curves in parallel over the CPU cores (:mod:`kinresist.dose.nb_fit`);
-``"auto"`` (default) uses numba when it is importable and the problem is supported
-(the named log-dose models; see :mod:`kinresist.dose.fastpath`). Both reach the same
-optimum, with identical convergence status and flags (tests/dose/test_dose_backends.py).
+* **starts** (:mod:`kinresist.dose.curve_starts`): a drc-style self-start refined by a
+  variable-projection grid (4 slopes × 7 EC50s, c and d solved in closed form);
+  ``multistart=True`` also runs LM from three spread starts and keeps the best;
+* **Levenberg-Marquardt** (:mod:`kinresist.dose.lm`) with tight tolerances (relative step
+  1e-8, relative RSS decrease 1e-12, MINPACK gradient test 1e-7) and divergence limits
+  (EC50 100× beyond the tested range; a slope that makes the curve a step between two
+  adjacent doses);
+* **fallback** (``fallback=True``; the table-level fits use it) for curves LM does not
+  converge on, or whose best *step* curve (closed form) has a lower RSS than LM's optimum:
+  LM continued from where it stopped without the divergence limits, LM from the best step
+  eased to a moderate slope (a second start), and the exact limit curves of the family
+  (:mod:`kinresist.dose.limits`: a step, or a power law / log-linear curve when the EC50
+  runs out of the tested range); the lowest RSS among the converged candidates wins
+  (an unconverged one only if lower by more than 1e-7). A limit curve is the
+  least-squares infimum on the family's boundary: converged, flagged
+  ``parameter_at_limit`` (and ``non_identifiable``: its covariance is singular). Curves
+  for which none of this converges stay ``not_converged``;
+* **uncertainty** (spec §3, :mod:`kinresist.dose.covariance`): ``se="jtj"`` (default)
+  V = s²·(JᵀWJ)⁻¹ (NIST, Prism, scipy ``curve_fit``); ``se="hessian"`` V = 2·s²·H⁻¹
+  with H the Hessian of the RSS in the natural parameters (drc ``vcov``).
 
-Uncertainty (spec §3): ``se="jtj"`` (default) uses V = s²·(JᵀWJ)⁻¹ (NIST, Prism,
-scipy ``curve_fit``); ``se="hessian"`` uses V = 2·s²·H⁻¹ with H the Hessian of the
-RSS in the natural parameters (drc ``vcov``). The second derivatives are central
-differences of the analytic Jacobian.
+User-declared :class:`~kinresist.dose.models.Model` classes (dict API) run on the same
+LM and covariance code through NumPy adapters. The result is deterministic.
 
 Example
 -------
@@ -42,16 +44,16 @@ Example
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from kinresist.dose.batchfit import FLAG_BITS, BatchFit, param_dict
-from kinresist.dose.covariance import covariance
 from kinresist.dose.fastpath import Backend, fit_core_numba, resolve_backend
-from kinresist.dose.lm import MAX_ITER, Problem, levenberg_marquardt
-from kinresist.dose.models import DoseArray, Model, ModelSpec, get_model
+from kinresist.dose.lm import MAX_ITER
+from kinresist.dose.models import Model, ModelSpec, get_model
+from kinresist.dose.numpy_core import FitJob, core_numpy
 from kinresist.errors import InputError
 
 __all__ = ["FLAG_BITS", "BatchFit", "fit_batch", "param_dict"]
@@ -60,7 +62,7 @@ SeMethod = Literal["jtj", "hessian"]
 _CHUNK = 200_000
 
 
-def _as_2d(a: np.ndarray, name: str) -> np.ndarray:
+def _as_2d(a: Any, name: str) -> np.ndarray:
     arr = np.asarray(a, dtype=float)
     if arr.ndim == 1:
         arr = arr[None, :]
@@ -84,6 +86,7 @@ def fit_batch(
     max_iter: int = MAX_ITER,
     chunk_size: int = _CHUNK,
     backend: Backend = "auto",
+    fallback: bool = False,
 ) -> BatchFit:
     """Fit one model to many curves at once.
 
@@ -106,9 +109,7 @@ def fit_batch(
     se
         ``"jtj"`` (default; NIST/Prism/curve_fit) or ``"hessian"`` (drc).
     multistart
-        Also run LM from three spread starting points and keep the best converged RSS
-        (about 3x slower; the default grid-refined single start already reached the
-        same optimum on every converged curve of the benchmark set).
+        Also run LM from three spread starting points and keep the best converged RSS.
     start
         Optional user starting values replacing the self-start (name -> value).
     max_iter
@@ -116,11 +117,18 @@ def fit_batch(
     chunk_size
         Curves processed per chunk (memory bound for very large batches).
     backend
-        ``"numpy"`` (reference implementation), ``"numba"`` (the same algorithm
-        compiled, curves in parallel; same optimum, flags and convergence) or
-        ``"auto"`` (default: numba when importable and the problem is supported; see
-        :mod:`kinresist.dose.fastpath`). Problems the compiled path does not cover
-        (user-declared models, ``start``, every parameter fixed) run on NumPy.
+        ``"numpy"`` (vectorised), ``"numba"`` (the same code compiled, curves in
+        parallel) or ``"auto"`` (default: numba for batches of at least
+        :data:`~kinresist.dose.fastpath.AUTO_MIN_CURVES` curves when importable; see
+        :mod:`kinresist.dose.fastpath`). User-declared models and ``start`` run on NumPy.
+    fallback
+        Rescue the curves LM does not converge on or whose step limit beats LM's optimum
+        (continued LM, LM from the best step, exact limit curves; see the module
+        docstring): convergence at least that of scipy ``curve_fit``. Off by default,
+        because it changes what ``converged`` means for a curve whose least-squares
+        infimum lies on the family's boundary (converged at the limit, flagged
+        ``parameter_at_limit``, instead of stopped unconverged); the table-level
+        :func:`~kinresist.dose.fit.fit_curves` and the streaming fit turn it on.
 
     Returns
     -------
@@ -161,22 +169,12 @@ def fit_batch(
     free = [p for p in fam.param_names if p not in all_fixed]
     used = resolve_backend(backend, spec, free, start, n_curves=n)
 
-    parts = [
-        _fit_chunk(
-            spec,
-            free,
-            {k: v[s] for k, v in all_fixed.items()},
-            x[s],
-            y[s],
-            w[s],
-            se,
-            multistart,
-            start,
-            max_iter,
-            used,
-        )
-        for s in (slice(i, min(i + chunk_size, n)) for i in range(0, max(n, 1), chunk_size))
-    ]
+    parts = []
+    for s in (slice(i, min(i + chunk_size, n)) for i in range(0, max(n, 1), chunk_size)):
+        fx = {k: v[s] for k, v in all_fixed.items()}
+        job = FitJob(spec, free, fx, x[s], y[s], w[s], se, multistart, start, max_iter, fallback)
+        core = fit_core_numba(job) if used == "numba" else core_numpy(job)
+        parts.append(_finish(spec, free, x[s], y[s], w[s], *core))
     cat = (
         parts[0]
         if len(parts) == 1
@@ -201,137 +199,6 @@ def fit_batch(
         dose_max=cat["dose_max"],
         backend=used,
     )
-
-
-def _fit_chunk(
-    spec: ModelSpec,
-    free: list[str],
-    fixed: dict[str, np.ndarray],
-    x: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray,
-    se: str,
-    multistart: bool,
-    user_start: Mapping[str, float | np.ndarray] | None,
-    max_iter: int,
-    backend: str,
-) -> dict[str, np.ndarray]:
-    k = len(free)
-    n_obs = (w > 0).sum(axis=1)
-    enough = n_obs >= max(k, 1)
-    df = np.maximum(n_obs - k, 0).astype(np.int64)
-    if backend == "numba":
-        core = fit_core_numba(spec, free, fixed, x, y, w, se, multistart, max_iter)
-    else:
-        core = _core_numpy(
-            spec, free, fixed, x, y, w, se, multistart, user_start, max_iter, enough, df
-        )
-    params, rss, converged, n_iter, at_limit, cov_free, ill = core
-    return _finish(spec, free, x, y, w, params, rss, converged, n_iter, at_limit, cov_free, ill)
-
-
-def _core_numpy(
-    spec: ModelSpec,
-    free: list[str],
-    fixed: dict[str, np.ndarray],
-    x: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray,
-    se: str,
-    multistart: bool,
-    user_start: Mapping[str, float | np.ndarray] | None,
-    max_iter: int,
-    enough: np.ndarray,
-    df: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Reference (NumPy) core: starts, LM, start selection and covariance."""
-    fam = spec.family
-    n = y.shape[0]
-    k = len(free)
-    names = fam.param_names
-    sw = np.sqrt(w)
-    prob = Problem(fam, free, fixed)
-    xd = DoseArray(x)
-
-    if user_start is not None and all(nm in user_start for nm in free):
-        start = {}
-    else:
-        start = fam.self_start(xd, y, w)
-    for name, v in (user_start or {}).items():
-        start[name] = np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
-    if user_start is None:
-        start = fam.refine_start(xd, y, w, start, fixed)
-    starts = [start]
-    if multistart and user_start is None:
-        starts += fam.alternative_starts(xd, y, w, start)
-    s_count = len(starts)
-
-    def to_theta(st: dict[str, np.ndarray]) -> np.ndarray:
-        cols = []
-        for name in free:
-            v = np.asarray(st[name], dtype=float)
-            if name in fam.log_params:
-                v = np.log(np.maximum(v, 1e-300))
-            cols.append(v)
-        return np.stack(cols, axis=-1) if cols else np.zeros((n, 0))
-
-    theta0 = np.concatenate([to_theta(s) for s in starts])
-    rows = np.flatnonzero(np.tile(enough, s_count))
-    theta_all = np.full_like(theta0, np.nan)
-    rss_all = np.full(n * s_count, np.inf)
-    conv_all = np.zeros(n * s_count, dtype=bool)
-    iter_all = np.zeros(n * s_count, dtype=np.int32)
-    limit_all = np.zeros(n * s_count, dtype=bool)
-    if rows.size and k:
-        rix = rows % n
-        fixed_rows = {kk: v[rix] for kk, v in fixed.items()}
-        sub = Problem(fam, free, fixed_rows, transposed=getattr(fam, "transposable", False))
-        lo = np.full((n, k), -np.inf)
-        hi = np.full((n, k), np.inf)
-        for name, (blo, bhi) in fam.divergence_bounds(xd, w).items():
-            if name in free:
-                i = free.index(name)
-                log = name in fam.log_params
-                lo[:, i] = np.log(blo) if log else blo
-                hi[:, i] = np.log(bhi) if log else bhi
-        th, rs, cv, ni, lim = levenberg_marquardt(
-            sub,
-            xd[rix],
-            y[rix],
-            sw[rix],
-            theta0[rows],
-            bounds=(lo[rix], hi[rix]),
-            max_iter=max_iter,
-            unit_weights=bool(np.all(w == 1.0)),
-        )
-        theta_all[rows], rss_all[rows], conv_all[rows], iter_all[rows] = th, rs, cv, ni
-        limit_all[rows] = lim
-    elif rows.size:  # everything fixed
-        rix = rows % n
-        rss_all[rows] = prob.residual(xd[rix], y[rix], sw[rix], theta0[rows], rix)[1]
-        conv_all[rows] = True
-    # choose the best start per curve: converged first, then lowest RSS
-    rss_s = rss_all.reshape(s_count, n)
-    conv_s = conv_all.reshape(s_count, n)
-    key = np.where(conv_s, rss_s, np.inf)
-    best = np.argmin(key, axis=0)
-    none_conv = ~conv_s.any(axis=0)
-    best = np.where(none_conv, np.argmin(rss_s, axis=0), best)
-    pick = best * n + np.arange(n)
-    theta = theta_all[pick]
-    rss = rss_all[pick]
-    converged = conv_all[pick] & enough
-    n_iter = iter_all[pick]
-    at_limit = limit_all[pick]
-
-    pnat = prob.natural(np.nan_to_num(theta, nan=1.0), None)
-    params = np.column_stack([pnat[nm][:, 0] for nm in names])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s2 = np.where(df > 0, rss / np.maximum(df, 1), np.nan)
-    cov_free, ill = (
-        covariance(prob, xd, y, w, pnat, s2, se) if k else (np.zeros((n, 0, 0)), np.zeros(n, bool))
-    )
-    return params, rss, converged, n_iter, at_limit, cov_free, ill
 
 
 def _finish(
@@ -369,7 +236,6 @@ def _finish(
     with np.errstate(invalid="ignore"):
         se_arr = np.sqrt(np.einsum("nii->ni", cov))
 
-    # flags
     bits = np.zeros(n, dtype=np.int64)
     bits |= np.where(~converged, FLAG_BITS["not_converged"], 0)
     bits |= np.where(~enough, FLAG_BITS["too_few_points"], 0)
@@ -381,7 +247,7 @@ def _finish(
         with np.errstate(invalid="ignore", divide="ignore"):
             rel = se_arr[:, names.index("ec50")] / params[:, names.index("ec50")]
             udf, inv = np.unique(np.maximum(df, 1), return_inverse=True)
-            tq = stats.t.ppf(0.975, udf)[inv.reshape(-1)]
+            tq = special.stdtrit(udf, 0.975)[inv.reshape(-1)]  # = stats.t.ppf
         nonid |= rel * tq >= 1.0
     bits |= np.where(enough & nonid, FLAG_BITS["non_identifiable"], 0)
     bits |= np.where(df <= 0, FLAG_BITS["no_residual_df"], 0)

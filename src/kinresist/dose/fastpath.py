@@ -1,50 +1,74 @@
 """Backend selection and the glue to the compiled (numba) batch fit.
 
-``fit_batch(..., backend=...)``: ``"numpy"`` is the reference implementation
-(:mod:`kinresist.dose.lm`, :mod:`kinresist.dose.covariance`); ``"numba"`` runs the
-same algorithm compiled, one curve per loop iteration and curves in parallel
+``fit_batch(..., backend=...)``: ``"numpy"`` runs the engine's dialect functions
+vectorised over curves (:mod:`kinresist.dose.numpy_core`); ``"numba"`` runs the same
+functions compiled, one curve per loop iteration and curves in parallel
 (:mod:`kinresist.dose.nb_fit`); ``"auto"`` (default) uses numba when it is importable,
 the problem is supported and the batch has at least :data:`AUTO_MIN_CURVES` curves. The
 threshold keeps everyday fits (a plate, a few groups) on the NumPy path, which needs no
-compilation: the compiled kernel costs about 30 s of CPU the first time it is used after
-installation (then it loads from numba's on-disk cache in well under a second). The
-environment variable ``KINRESIST_DOSE_BACKEND`` (``numpy``/``numba``/``auto``) overrides
-``"auto"``; ``backend="numba"`` forces the compiled path for any batch.
+compilation: a model's compiled kernel costs tens of seconds of CPU the first time it is
+used after installation (announced on stderr, see :func:`set_compile_notice`), then
+loads from numba's on-disk cache in well under a second. The environment variable
+``KINRESIST_DOSE_BACKEND`` (``numpy``/``numba``/``auto``) overrides ``"auto"``;
+``backend="numba"`` forces the compiled path for any batch.
 
-Supported by the compiled path: the named log-dose models (LL.4, LL.3, LL.3u, LL.2,
-LL.5, W1.4, W2.4) with any fixed parameters (scalars or per-curve arrays), weights,
-masks/ragged curves, ``multistart`` and both SE methods. Everything else (user-declared
-:class:`~kinresist.dose.models.Model` classes, user ``start`` values, every parameter
-fixed) runs on the NumPy path, whatever the backend asked for.
+Supported by the compiled path: every log-dose family
+(:class:`~kinresist.dose.log_dose_models.LogDoseModel` subclasses: LL.4, LL.3, LL.3u,
+LL.2, LL.5, W1.4, W2.4, and any new family declared the same way) with any fixed
+parameters (scalars or per-curve arrays), weights, masks/ragged curves, ``multistart``,
+the fallback and both SE methods. User-declared dict-API models, user ``start`` values
+and fits with every parameter fixed run on the NumPy path, whatever the backend asked for.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
-from kinresist.dose.log_dose_models import LL4, LL5, W14, W24, LogDoseModel
+from kinresist.dose.log_dose_models import LogDoseModel
 from kinresist.dose.models import ModelSpec
 from kinresist.errors import InputError
 
-__all__ = ["AUTO_MIN_CURVES", "Backend", "fit_core_numba", "numba_available", "resolve_backend"]
+__all__ = [
+    "AUTO_MIN_CURVES",
+    "Backend",
+    "compiled_family",
+    "curve_means",
+    "fit_core_numba",
+    "numba_available",
+    "resolve_backend",
+    "set_compile_notice",
+]
 
 #: ``backend="auto"`` compiles only for batches at least this large (screen scale).
 AUTO_MIN_CURVES = 10_000
 
 Backend = Literal["auto", "numpy", "numba"]
-_MODEL_IDS: dict[type, int] = {LL4: 0, LL5: 1, W14: 2, W24: 3}
-_NAMES5 = ("hill", "bottom", "top", "ec50", "asymmetry")
-
 
 #: one parallel launch at a time (the fork-safe "workqueue" threading layer is not
 #: thread-safe; calls from several Python threads wait for each other)
 _LAUNCH_LOCK = threading.Lock()
+
+
+def _stderr_notice(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+_NOTICE: list[Callable[[str], None] | None] = [_stderr_notice]
+
+
+def set_compile_notice(fn: Callable[[str], None] | None) -> Callable[[str], None] | None:
+    """Where the one-time compile is announced (default: a line on stderr; ``None``:
+    silent). Returns the previous setting."""
+    prev = _NOTICE[0]
+    _NOTICE[0] = fn
+    return prev
 
 
 @cache
@@ -66,6 +90,12 @@ def numba_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def compiled_family(spec: ModelSpec) -> bool:
+    """Whether the model is a log-dose family with its dialect functions declared."""
+    fam = type(spec.family)
+    return issubclass(fam, LogDoseModel) and fam.shape is not LogDoseModel.shape
 
 
 def resolve_backend(
@@ -90,71 +120,98 @@ def resolve_backend(
     if backend == "numba" and not numba_available():
         msg = "backend='numba' needs the numba package (pip install numba), or use backend='numpy'"
         raise InputError(msg)
-    supported = type(spec.family) in _MODEL_IDS and start is None and len(free) > 0
+    supported = compiled_family(spec) and start is None and len(free) > 0
     return "numba" if supported and numba_available() else "numpy"
 
 
-def fit_core_numba(
-    spec: ModelSpec,
-    free: list[str],
-    fixed: dict[str, np.ndarray],
-    x: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray,
-    se: str,
-    multistart: bool,
-    max_iter: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Compiled fit of one chunk: natural parameters (all, fixed included), RSS,
-    converged, iterations, at-limit, covariance of the free parameters and the
-    ill-conditioning flag (what the NumPy core returns)."""
-    from kinresist.dose.nb_fit import fit_curves
+def _announce_compile(kern: Any, args: tuple[Any, ...], name: str) -> None:
+    """Say so before a kernel that is neither compiled nor in numba's disk cache compiles."""
+    notice = _NOTICE[0]
+    if notice is None or kern.signatures:
+        return
+    try:  # numba internals: is this signature in the on-disk cache index?
+        argtypes = tuple(kern.typeof_pyval(a) for a in args)
+        key = kern._cache._index_key(argtypes, kern.targetctx.codegen())
+        cached = key in kern._cache._cache_file._load_index()
+    except Exception:  # noqa: BLE001 - an unknown numba layout: announce to be safe
+        cached = False
+    if not cached:
+        notice(
+            f"kinresist: compiling the {name} kernel (one time after installation or an "
+            "upgrade, up to a minute; later runs load it from numba's cache)"
+        )
 
-    fam = spec.family
+
+def fit_core_numba(job: Any) -> tuple[np.ndarray, ...]:
+    """Compiled fit of one chunk (a :class:`~kinresist.dose.numpy_core.FitJob`): natural
+    parameters (all, fixed included), RSS, converged, iterations, at-limit, covariance of
+    the free parameters and the ill-conditioning flag (what the NumPy core returns)."""
+    from kinresist.dose.nb_fit import kernel_for
+    from kinresist.dose.numpy_core import RESCUE_ITER, structure
+
+    spec, free, fixed, x, y, w = job.spec, job.free, job.fixed, job.x, job.y, job.w
+    se, multistart, max_iter, fallback = job.se, job.multistart, job.max_iter, job.fallback
+    fam: Any = spec.family
     n = y.shape[0]
     k = len(free)
-    fixmask = np.array([nm in fixed for nm in _NAMES5])
-    fixvals = np.ones((n, 5))
-    for nm, v in fixed.items():
-        fixvals[:, _NAMES5.index(nm)] = np.asarray(v, dtype=float).reshape(n)
-    free_idx = np.array([_NAMES5.index(nm) for nm in free], dtype=np.int64)
-    logmask = np.array([nm in fam.log_params for nm in _NAMES5])
-    grid_fam: LogDoseModel = fam  # type: ignore[assignment]
-    fracs = np.linspace(0.0, 1.0, grid_fam.GRID_EC50)
-    slopes = np.array(grid_fam.GRID_SLOPES, dtype=np.float64)
-    # C-contiguous, writable float64: one compiled signature for every call
-    xc = np.require(x, dtype=np.float64, requirements=["C", "W"])
-    yc = np.require(y, dtype=np.float64, requirements=["C", "W"])
-    wc = np.require(w, dtype=np.float64, requirements=["C", "W"])
+    _, free_idx, logmask, fixmask, fixrow = structure(spec, free, fixed, n)
+    n_starts = (6 if len(fam.param_names) == 5 else 4) if multistart else 1
     out_p = np.empty((n, 5))
     out_rss = np.empty(n)
     out_conv = np.zeros(n, dtype=bool)
-    out_iter = np.zeros(n, dtype=np.int32)
+    out_iter = np.zeros(n, dtype=np.int64)
     out_lim = np.zeros(n, dtype=bool)
     out_cov = np.empty((n, k, k))  # every entry is written by the kernel
     out_ill = np.zeros(n, dtype=bool)
+    # C-contiguous, writable float64: one compiled signature for every call
+    data = tuple(np.require(a, dtype=np.float64, requirements=["C", "W"]) for a in (x, y, w))
+    problem = (
+        fixmask,
+        np.ascontiguousarray(fixrow.T),
+        free_idx,
+        logmask,
+        np.linspace(0.0, 1.0, fam.GRID_EC50),
+        np.array(fam.GRID_SLOPES, dtype=np.float64),
+    )
+    opts = (n_starts, int(max_iter), se == "hessian", RESCUE_ITER if fallback else 0)
+    outs = (out_p, out_rss, out_conv, out_iter, out_lim, out_cov, out_ill)
+    args = (data, problem, opts, outs)
+    kern = kernel_for(fam)
     with _LAUNCH_LOCK:
-        fit_curves(
-            _MODEL_IDS[type(fam)],
-            xc,
-            yc,
-            wc,
-            fixmask,
-            fixvals,
-            free_idx,
-            logmask,
-            fracs,
-            slopes,
-            bool(multistart),
-            int(max_iter),
-            se == "hessian",
-            out_p,
-            out_rss,
-            out_conv,
-            out_iter,
-            out_lim,
-            out_cov,
-            out_ill,
-        )
+        _announce_compile(kern, args, f"{spec.family.name} fitting")
+        kern(*args)
     params = out_p[:, : len(fam.param_names)].copy()
     return params, out_rss, out_conv, out_iter, out_lim, out_cov, out_ill
+
+
+def curve_means(
+    spec: ModelSpec,
+    params: np.ndarray,
+    lo10: np.ndarray,
+    hi10: np.ndarray,
+    n_grid: int,
+    backend: str,
+) -> np.ndarray:
+    """Mean of each fitted log-dose curve over its log10-dose range (exact for LL.4, else
+    Simpson on ``n_grid`` points): compiled when ``backend == "numba"``, else the same
+    dialect code vectorised."""
+    from kinresist.dose.log_dose_models import grid_mean
+
+    fam: Any = spec.family
+    n = params.shape[0]
+    p5 = np.ones((n, 5))
+    p5[:, : params.shape[1]] = params
+    closed_form = bool(np.isfinite(fam.h_int(0.0, 1.0)))  # a few array operations: NumPy
+    if backend == "numba" and not closed_form and numba_available():
+        from kinresist.dose.nb_fit import auc_kernel_for
+
+        out = np.empty(n)
+        args = (np.ascontiguousarray(p5), np.ascontiguousarray(lo10, dtype=float),
+                np.ascontiguousarray(hi10, dtype=float), int(n_grid), out)  # fmt: skip
+        kern = auc_kernel_for(fam)
+        with _LAUNCH_LOCK:
+            _announce_compile(kern, args, f"{fam.name} curve-mean")
+            kern(*args)
+        return out
+    with np.errstate(all="ignore"):
+        return np.asarray(grid_mean(fam.shape, fam.h_int, p5.T, lo10, hi10, n_grid), dtype=float)

@@ -20,12 +20,20 @@ import numpy as np
 import pandas as pd
 
 from kinresist.dose import metrics as M
-from kinresist.dose.engine import BatchFit, fit_batch
+from kinresist.dose.engine import fit_batch
 from kinresist.dose.models import DRC_LETTERS, get_model
+from kinresist.dose.summary import FitSummary, fit_arrays
 from kinresist.dose.units import unit_factor
 from kinresist.errors import InputError
 
-__all__ = ["CurveFits", "DoseTable", "fit_curves", "pad_groups", "read_dose_table", "select_models"]
+__all__ = [
+    "CurveFits",
+    "DoseTable",
+    "fit_curves",
+    "pad_groups",
+    "read_dose_table",
+    "select_models",
+]
 
 
 @dataclass(frozen=True)
@@ -45,30 +53,34 @@ def read_dose_table(
     group_col: str | None = None,
     unit: str | None = None,
     log_dose: bool = False,
+    min_groups: int = 1,
 ) -> DoseTable:
     """Read an already-normalised table (CSV/TSV/XLSX/Parquet) with checks.
 
-    A dose column that looks log-transformed (negative values) is refused with a
-    message, unless ``log_dose`` says the values are log10 doses (converted here).
+    Refused, with the file, line and column named (:class:`~kinresist.errors.InputError`): an
+    unreadable, empty or header-only file (:func:`~kinresist.dose.tables.read_frame`), text or
+    non-finite values (``inf`` is never dropped silently; ``NA`` marks a well not measured),
+    negative doses (a dose column that looks log-transformed, unless ``log_dose`` says the
+    values are log10 doses, converted here), and a group with fewer than two distinct positive
+    doses (no curve can be fitted; all-zero doses used to give a "converged" IC50 of 1), or
+    fewer than ``min_groups`` groups (a comparison needs two).
     """
+    from kinresist.dose.tables import MAX_ABS, finite_column, read_frame, require_columns
+
     path = Path(path)
     factor = unit_factor(unit, where="--unit") if unit else 1.0
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        raw = pd.read_excel(path, dtype=object)
-    elif suffix == ".parquet":
-        raw = pd.read_parquet(path)
-    else:
-        sep = "\t" if suffix in (".tsv", ".txt") else ","
-        raw = pd.read_csv(path, sep=sep, dtype=object, keep_default_na=False)
-    for col in (dose_col, response_col, *([group_col] if group_col else [])):
-        if col not in raw.columns:
-            msg = f"no column {col!r}; the file has {', '.join(map(str, raw.columns))}"
-            raise InputError(msg, path=path, column=col)
-    dose = _column(raw[dose_col], path, dose_col)
-    resp = _column(raw[response_col], path, response_col)
+    raw = read_frame(path)
+    require_columns(raw, [dose_col, response_col, *([group_col] if group_col else [])], path=path)
+    dose = finite_column(raw[dose_col], path=path, name=dose_col)
+    resp = finite_column(raw[response_col], path=path, name=response_col)
     if log_dose:
-        dose = 10.0**dose
+        with np.errstate(over="ignore"):
+            dose = 10.0**dose
+        bad = np.isinf(dose)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            msg = f"log10 dose {raw[dose_col].iloc[i]!r} overflows (10**value is infinite); are the doses really log10?"
+            raise InputError(msg, path=path, line=i + 2, column=dose_col)
     elif "log" in dose_col.lower():
         msg = (
             f"the dose column {dose_col!r} is named like a log-transformed dose; give doses on the "
@@ -83,34 +95,43 @@ def read_dose_table(
         )
         raise InputError(msg, path=path, line=i + 2, column=dose_col)
     groups = raw[group_col].astype(str).to_numpy() if group_col else np.full(len(raw), "all")
-    frame = pd.DataFrame({"dose": dose * factor, "response": resp, "group": groups})
+    with np.errstate(over="ignore"):
+        scaled = dose * factor
+    big = np.isfinite(scaled) & (np.abs(scaled) > MAX_ABS)
+    if np.isinf(scaled).any() or big.any():
+        i = int(np.flatnonzero(np.isinf(scaled) | big)[0])
+        msg = f"dose {dose[i]:g} {unit or ''} is implausibly large (> {MAX_ABS:g}) once converted"
+        raise InputError(msg, path=path, line=i + 2, column=dose_col)
+    frame = pd.DataFrame({"dose": scaled, "response": resp, "group": groups})
     frame = frame[np.isfinite(frame["dose"]) & np.isfinite(frame["response"])]
     if frame.empty:
-        msg = "no rows with both a dose and a response"
+        msg = "no rows with both a dose and a response (every row has NA in one of them)"
         raise InputError(msg, path=path)
+    for g, part in frame.groupby("group", sort=False):
+        positive = np.unique(part["dose"].to_numpy()[part["dose"].to_numpy() > 0])
+        if positive.size < 2:
+            where = f"group {g!r}" if group_col else "the table"
+            shown = ", ".join(f"{d:g}" for d in positive) or "none"
+            msg = (
+                f"{where} has {positive.size} distinct positive dose(s) ({shown}); a dose-response "
+                "curve needs at least two distinct positive doses (all-zero or constant doses "
+                "cannot give an IC50): check the dose column and the unit"
+            )
+            raise InputError(msg, path=path, column=dose_col)
+    n_groups = frame["group"].nunique()
+    if n_groups < min_groups:
+        msg = (
+            f"{n_groups} group(s) in column {group_col!r}; a comparison needs at least "
+            f"{min_groups} (the first group is the reference)"
+        )
+        raise InputError(msg, path=path, column=group_col)
     return DoseTable(frame.reset_index(drop=True), "nM" if unit else None, str(path))
-
-
-def _column(col: pd.Series, path: Path, name: str) -> np.ndarray:
-    out = np.empty(len(col))
-    for i, v in enumerate(col.tolist()):
-        s = "" if v is None else str(v).strip()
-        if s == "" or s.lower() in ("na", "nan", "n/a"):
-            out[i] = np.nan
-            continue
-        try:
-            out[i] = float(s)
-        except ValueError:
-            msg = f"{s!r} is not a number (column {name!r}); fix the cell or write NA"
-            raise InputError(msg, path=path, line=i + 2, column=name) from None
-    return out
 
 
 def pad_groups(frame: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Group labels (first-appearance order) and NaN-padded dose/response arrays."""
-    labels = list(dict.fromkeys(frame["group"].astype(str)))
-    idx = {g: i for i, g in enumerate(labels)}
-    gi = frame["group"].astype(str).map(idx).to_numpy()
+    gi, uniques = pd.factorize(frame["group"].astype(str), sort=False)
+    labels = [str(u) for u in uniques]
     counts = np.bincount(gi, minlength=len(labels))
     width = int(counts.max()) if counts.size else 0
     order = np.argsort(gi, kind="stable")
@@ -123,22 +144,14 @@ def pad_groups(frame: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class CurveFits:
-    """Fits of every group of one table."""
-
-    groups: list[str]
-    fit: BatchFit
-    dose: np.ndarray
-    response: np.ndarray
-    ed50: M.EDResult
-    ic50_abs: M.EDResult | None
-    extras: dict[str, np.ndarray]
-    ci_level: float
+class CurveFits(FitSummary):
+    """Fits of every group of one table (:class:`~kinresist.dose.summary.FitSummary`)."""
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One contract record per group."""
+        """One contract record per group (linear in the number of groups)."""
         f = self.fit
         lo, hi = f.ci(self.ci_level)
+        status, flags = f.status, f.flags  # computed once, not per group
         recs = []
         for i, g in enumerate(self.groups):
             params = {}
@@ -160,8 +173,8 @@ class CurveFits:
                 "df": int(f.df[i]),
                 "n": int(f.n_obs[i]),
                 "converged": bool(f.converged[i]),
-                "status": f.status[i],
-                "flags": list(f.flags[i]),
+                "status": status[i],
+                "flags": list(flags[i]),
                 "se_method": f.se_method,
                 "ci_level": self.ci_level,
                 "ed50": {
@@ -203,6 +216,7 @@ def fit_curves(
     fixed: Mapping[str, float] | None = None,
     absolute_level: float | None = None,
     ci_level: float = 0.95,
+    fallback: bool = True,
 ) -> CurveFits:
     """Fit every group of a dose table.
 
@@ -211,27 +225,25 @@ def fit_curves(
     absolute_level
         Also report the absolute ICx at this response level (e.g. 50 for 50 % of
         vehicle on a percent scale); "not reached" when outside the fitted range.
+    fallback
+        The engine's fallback for curves LM does not converge on (see
+        :func:`~kinresist.dose.engine.fit_batch`): converges wherever scipy
+        ``curve_fit`` does, limit curves flagged ``parameter_at_limit``.
     """
     frame = table.frame if isinstance(table, DoseTable) else table
     labels, x, y = pad_groups(frame)
-    fit = fit_batch(x, y, model=model, fixed=fixed, se=se)  # type: ignore[arg-type]
-    ed50 = M.ed(fit, [50.0], ci_level=ci_level)
-    abs_ed = (
-        M.ed(fit, [absolute_level], kind="absolute", ci_level=ci_level) if absolute_level else None
+    s = fit_arrays(
+        labels,
+        x,
+        y,
+        model=model,
+        se=se,
+        fixed=fixed,
+        absolute_level=absolute_level,
+        ci_level=ci_level,
+        fallback=fallback,
     )
-    ic = M.information_criteria(fit)
-    extras = {
-        "r2": M.r_squared(fit, x, y),
-        "aic": ic["aic"],
-        "aicc": ic["aicc"],
-        "bic": ic["bic"],
-        "loglik": ic["loglik"],
-        "lack_of_fit_p": M.lack_of_fit(fit, x, y).p,
-        "flat_test_p": M.flat_test(fit, x, y).p,
-    }
-    if "top" in fit.param_names:
-        extras.update(M.auc_metrics(fit))
-    return CurveFits(labels, fit, x, y, ed50, abs_ed, extras, ci_level)
+    return CurveFits(s.groups, s.fit, s.dose, s.response, s.ed50, s.ic50_abs, s.extras, s.ci_level)
 
 
 def select_models(

@@ -1,290 +1,272 @@
-"""Vectorised Levenberg-Marquardt core of the batch engine (no per-curve Python loop).
+"""Levenberg-Marquardt of the batch engine, written once in the engine's dialect
+(:mod:`kinresist.dose._dialect`), plus the NumPy driver that iterates many curves at once.
 
-Internal module: :func:`kinresist.dose.engine.fit_batch` is the API.
+:func:`lm_iterate` is one iteration for one curve (or, in NumPy mode, for every curve of a
+working set): normal equations from the weighted Jacobian, Marquardt damping
+``λ·diag(JᵀJ)``, Cholesky solve, gain ratio and Nielsen's update of λ, and the
+stopping tests — the MINPACK first-order test (cosine between the residual and every
+Jacobian column ≤ 1e-7), the relative step (≤ 1e-8 of the parameter vector), the
+relative RSS decrease (≤ 1e-12), λ > 1e14 without progress (converged only if the
+first-order test holds to 1e-6) and the divergence limits (a parameter leaving them
+stops the curve as running away). The model enters through two evaluator functions
+(``resid_fn``, ``jac_fn``; for the log-dose models
+:func:`~kinresist.dose.log_dose_models.fill_residual` /
+:func:`~kinresist.dose.log_dose_models.fill_jacobian`).
+
+:func:`levenberg_marquardt` (NumPy backend) keeps at most :data:`CAPACITY` curves in
+the working set and replaces finished curves by waiting ones, so a few slow curves never
+keep a large batch busy. The compiled backend (:mod:`kinresist.dose.nb_fit`) loops
+:func:`lm_iterate` per curve. Internal module: :func:`kinresist.dose.engine.fit_batch`
+is the API.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
-from kinresist.dose.models import DoseArray, Model
+from kinresist.dose._dialect import copy_if, full, gram, hot, kernel, lnot, sel
 
-__all__ = ["CAPACITY", "MAX_ITER", "Problem", "levenberg_marquardt"]
+__all__ = [
+    "CAPACITY",
+    "FTOL",
+    "GTOL",
+    "MAX_ITER",
+    "XTOL",
+    "chol_solve",
+    "levenberg_marquardt",
+    "lm_iterate",
+    "natural",
+]
 
 MAX_ITER = 300
 XTOL = 1e-8
 FTOL = 1e-12
 GTOL = 1e-7
-#: curves iterated together (cache-sized working set)
+#: curves iterated together by the NumPy driver (cache-sized working set)
 CAPACITY = 8192
 
 
-class Problem:
-    """Internal parameterisation of one batch: free parameters, log scales, fixed values.
-
-    ``transposed``: arrays are laid out (points, curves) — faster for NumPy because
-    per-curve parameters broadcast along the contiguous axis; models declaring
-    ``transposable = True`` are pure broadcasting code and accept either layout.
-    """
-
-    def __init__(
-        self, model: Model, free: list[str], fixed: dict[str, np.ndarray], transposed: bool = False
-    ):
-        self.model = model
-        self.free = free
-        self.fixed = fixed  # name -> (n, 1)
-        self.is_log = [n in model.log_params for n in free]
-        self.t = transposed
-        self.sum_points = "ij,ij->j" if transposed else "ij,ij->i"
-
-    def natural(self, theta: np.ndarray, rows: np.ndarray | None) -> dict[str, np.ndarray]:
-        p: dict[str, np.ndarray] = {}
-        with np.errstate(over="ignore"):
-            for i, name in enumerate(self.free):
-                v = theta[:, i][None, :] if self.t else theta[:, i : i + 1]
-                p[name] = np.exp(v) if self.is_log[i] else v
-        for name, v in self.fixed.items():
-            vv = v if rows is None else v[rows]
-            p[name] = vv.T if self.t else vv
-        return p
-
-    def residual(
-        self,
-        x: DoseArray,
-        y: np.ndarray,
-        sw: np.ndarray | None,
-        theta: np.ndarray,
-        rows: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Weighted residuals and RSS (inf where not finite)."""
-        p = self.natural(theta, rows)
-        with np.errstate(over="ignore", invalid="ignore"):
-            r = y - self.model.f(x, p)
-            if sw is not None:
-                r = sw * r
-            rss = np.einsum(self.sum_points, r, r)
-        return r, np.where(np.isfinite(rss), rss, np.inf)
-
-    def jac_cols(
-        self, x: DoseArray, sw: np.ndarray | None, theta: np.ndarray, rows: np.ndarray
-    ) -> list[np.ndarray]:
-        """Weighted Jacobian columns with respect to the internal parameters."""
-        p = self.natural(theta, rows)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            jac = self.model.jacobian(x, p)
-            cols = []
-            for i, name in enumerate(self.free):
-                j = jac[name]
-                if self.is_log[i]:
-                    j = j * p[name]
-                cols.append(j if sw is None else sw * j)
-        return cols
+@kernel
+def natural(theta, free_idx, logmask, fixrow, p):  # type: ignore[no-untyped-def]
+    """The optimiser's free parameters -> all natural parameters ``p`` (fixed ones from ``fixrow``)."""
+    for j in range(p.shape[0]):
+        p[j] = fixrow[j]
+    for q in range(free_idx.shape[0]):
+        j = free_idx[q]
+        p[j] = np.exp(theta[q]) if logmask[j] else theta[q]
 
 
-def _chol_solve(m: list[list[np.ndarray]], g: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Solve the small SPD systems ``m·s = g`` for all curves at once (Cholesky over arrays).
-
-    ``m[i][j]`` and ``g[i]`` are ``(n,)`` arrays. Returns the solution ``(k, n)`` and a
-    mask of curves whose matrix was not positive definite.
-    """
-    k = len(g)
-    low = [[np.zeros_like(g[0]) for _ in range(k)] for _ in range(k)]
-    bad = np.zeros(g[0].shape, dtype=bool)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for j in range(k):
-            acc = m[j][j].copy()
+@hot
+def chol_solve(a, g, low, z, step, k):  # type: ignore[no-untyped-def]
+    """Solve ``a·step = g`` (``a`` symmetric k×k) by Cholesky; a step of 0 where ``a`` is
+    not positive definite or the solution is not finite. Returns the not-PD mask."""
+    bad = full(g[0], False)
+    for j in range(k):  # the diagonal of ``low`` holds 1/L_jj (multiplications, not divisions)
+        acc = a[j, j]
+        for q in range(j):
+            acc = acc - low[j, q] * low[j, q]
+        bad = bad | lnot(acc > 0)
+        rjj = 1.0 / np.sqrt(sel(acc > 0, acc, 1.0))
+        low[j, j] = rjj
+        for i in range(j + 1, k):
+            acc2 = a[i, j]
             for q in range(j):
-                acc -= low[j][q] * low[j][q]
-            bad |= ~(acc > 0)
-            ljj = np.sqrt(np.where(acc > 0, acc, 1.0))
-            low[j][j] = ljj
-            for i in range(j + 1, k):
-                acc2 = m[i][j].copy()
-                for q in range(j):
-                    acc2 -= low[i][q] * low[j][q]
-                low[i][j] = acc2 / ljj
-        z: list[np.ndarray] = []
-        for i in range(k):
-            acc = g[i].copy()
-            for q in range(i):
-                acc -= low[i][q] * z[q]
-            z.append(acc / low[i][i])
-        sol: list[np.ndarray] = [np.zeros_like(g[0])] * k
-        for i in reversed(range(k)):
-            acc = z[i].copy()
-            for q in range(i + 1, k):
-                acc -= low[q][i] * sol[q]
-            sol[i] = acc / low[i][i]
-    out = np.stack(sol)  # (k, n)
-    out[:, bad] = 0.0
-    return np.where(np.isfinite(out), out, 0.0), bad
+                acc2 = acc2 - low[i, q] * low[j, q]
+            low[i, j] = acc2 * rjj
+    for i in range(k):
+        acc = g[i]
+        for q in range(i):
+            acc = acc - low[i, q] * z[q]
+        z[i] = acc * low[i, i]
+    for i in range(k - 1, -1, -1):
+        acc = z[i]
+        for q in range(i + 1, k):
+            acc = acc - low[q, i] * step[q]
+        step[i] = acc * low[i, i]
+    for i in range(k):
+        step[i] = sel(bad | lnot(np.isfinite(step[i])), 0.0, step[i])
+    return bad
+
+
+@kernel
+def lm_start(resid_fn, ctx, x, lx, y, sw, free_idx, logmask, fixrow, theta, p, rows):  # type: ignore[no-untyped-def]
+    """Natural parameters and residual cache at the start ``theta``; returns the RSS."""
+    natural(theta, free_idx, logmask, fixrow, p)
+    return resid_fn(ctx, x, lx, y, sw, p, rows)
+
+
+@kernel
+def lm_iterate(  # type: ignore[no-untyped-def]
+    resid_fn, jac_fn, ctx, x, lx, y, sw, free_idx, logmask, fixrow, lo, hi,
+    theta, p, pn, rows, crows, jac, wk, wm, rss, lam, nu, it, max_iter, target,
+):  # fmt: skip
+    """One Levenberg-Marquardt iteration from ``theta`` (state updated in place). A curve
+    also stops (unconverged) once its RSS is within 1e-7 above ``target`` (a limit curve's
+    RSS it is creeping towards; -inf: never).
+
+    ``rows``/``crows``: residual cache at the current / candidate point; ``jac``
+    (parameter slots, points) the natural-scale weighted Jacobian; ``wk`` (6, k), ``wm``
+    (3, k, k): scratch. Returns ``(rss, λ, ν, iterations, finished, converged,
+    running_away)``."""
+    k = free_idx.shape[0]
+    jac_fn(ctx, x, lx, sw, p, rows, free_idx, jac)
+    a, mm, low = wm[0], wm[1], wm[2]
+    g, damp, z, step, cand, scale = wk[0], wk[1], wk[2], wk[3], wk[4], wk[5]
+    for q in range(k):  # chain rule to the optimiser's scale: ∂/∂log θ = θ·∂/∂θ
+        j = free_idx[q]
+        scale[q] = p[j] if logmask[j] else full(rss, 1.0)
+    gram(jac, rows[0], free_idx, a, g)
+    for q in range(k):
+        g[q] = g[q] * scale[q]
+        for j in range(k):
+            a[q, j] = a[q, j] * (scale[q] * scale[j])
+    cosang = full(rss, 0.0)
+    dmax = a[0, 0]
+    for q in range(k):
+        cosang = np.fmax(cosang, np.abs(g[q]) / np.sqrt(a[q, q] * rss))
+        dmax = np.fmax(dmax, a[q, q])
+    gconv = (cosang <= GTOL) | (rss <= 1e-300)
+    floor = 1e-12 * np.maximum(dmax, 1e-300)
+    for q in range(k):
+        damp[q] = lam * np.maximum(a[q, q], floor)
+        for j in range(k):
+            mm[q, j] = a[q, j]
+        mm[q, q] = a[q, q] + damp[q]
+    chol_solve(mm, g, low, z, step, k)
+    for q in range(k):
+        cand[q] = theta[q] + step[q]
+    natural(cand, free_idx, logmask, fixrow, pn)
+    new_rss = resid_fn(ctx, x, lx, y, sw, pn, crows)
+    accept = new_rss < rss
+    pred = full(rss, 0.0)
+    snorm = full(rss, 0.0)
+    for q in range(k):
+        pred = pred + step[q] * (g[q] + damp[q] * step[q])
+        snorm = snorm + step[q] * step[q]
+    rho = (rss - new_rss) / pred
+    rho = sel(np.isfinite(rho), rho, 0.0)
+    for q in range(k):
+        theta[q] = sel(accept, cand[q], theta[q])
+    for j in range(p.shape[0]):
+        p[j] = sel(accept, pn[j], p[j])
+    copy_if(accept, crows, rows)
+    small_f = sel(accept, rss - new_rss, 0.0) <= FTOL * rss
+    tq = 2.0 * rho - 1.0
+    lam = sel(accept, np.maximum(lam * np.maximum(1.0 / 3.0, 1.0 - tq * tq * tq), 1e-15), lam * nu)
+    nu = sel(accept, 2.0, nu * 2.0)
+    rss = sel(accept, new_rss, rss)
+    tnorm = full(rss, 0.0)
+    runaway = full(rss, False)
+    for q in range(k):
+        tnorm = tnorm + theta[q] * theta[q]
+        runaway = runaway | (theta[q] < lo[q]) | (theta[q] > hi[q])
+    small_step = np.sqrt(snorm) <= XTOL * (np.sqrt(tnorm) + XTOL)
+    done_ok = (gconv | (accept & (small_step | small_f))) & lnot(runaway)
+    stalled = lnot(accept) & (lam > 1e14)
+    it = it + 1
+    at_target = (rss >= target) & (rss <= target * (1.0 + 1e-7))
+    finished = done_ok | stalled | runaway | (it >= max_iter) | at_target
+    return rss, lam, nu, it, finished, done_ok | (stalled & (cosang <= 1e-6)), runaway
 
 
 def levenberg_marquardt(
-    prob: Problem,
-    x: DoseArray,
-    y: np.ndarray,
-    sw: np.ndarray,
+    resid_fn: Callable[..., Any],
+    jac_fn: Callable[..., Any],
+    ctx: Any,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     theta0: np.ndarray,
+    fixrow: np.ndarray,
+    free_idx: np.ndarray,
+    logmask: np.ndarray,
     *,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    target: np.ndarray | None = None,
+    n_rows: int = 5,
     max_iter: int = MAX_ITER,
     capacity: int = CAPACITY,
-    unit_weights: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Levenberg-Marquardt on all rows at once. Returns theta, rss, converged, n_iter, at_limit.
-
-    Marquardt scaling (damping ``λ·diag(JᵀJ)``) with Nielsen's update of λ from the
-    gain ratio. A curve stops when the MINPACK first-order test (cosine between the
-    residual and every Jacobian column <= 1e-7), the relative step (<= 1e-8 of the
-    parameter vector) or the relative RSS decrease (<= 1e-12) is met, or when λ exceeds
-    1e14 (converged only if the first-order test holds to 1e-6).
-
-    ``bounds`` (internal scale, ``(n, k)`` each, ±inf for none) are divergence limits:
-    a curve whose parameters leave them is stopped as not converged.
-
-    The working set is a stream: at most ``capacity`` curves are iterated together
-    (cache-sized arrays) and curves that finish are replaced by waiting ones, so a
-    few slow curves never keep a large batch busy.
-    """
-    n, k = theta0.shape
-    tr = prob.t
-    sp = prob.sum_points
-    if tr:  # (points, curves) working layout
-        x = DoseArray(x.x.T, x.lx.T, x.pos.T)
-        y = np.ascontiguousarray(y.T)
-        sw = np.ascontiguousarray(sw.T)
-
-    def take_c(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return arr[:, idx] if tr else arr[idx]
-
-    def cat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.concatenate([a, b], axis=1 if tr else 0)
-
-    def col(mask: np.ndarray) -> np.ndarray:
-        return mask[None, :] if tr else mask[:, None]
-
+    """NumPy driver: LM on every column (curve) of ``data`` = (x, lx, y, sw), each
+    ``(points, curves)``, from ``theta0`` ``(k, curves)``; ``n_rows``: point rows of the
+    evaluator's residual cache. ``fixrow`` ``(P, curves)``
+    holds the fixed parameters; ``bounds`` (internal scale, ``(k, curves)`` each) the
+    divergence limits; ``target`` (curves) a limit RSS at which to stop. Returns theta, rss,
+    converged, n_iter, at_limit."""
+    x, lx, y, sw = data
+    k, n = theta0.shape
+    m = x.shape[0]
+    big_p = fixrow.shape[0]
     theta = theta0.copy()
     rss = np.full(n, np.inf)
     converged = np.zeros(n, dtype=bool)
     at_limit = np.zeros(n, dtype=bool)
-    n_iter = np.zeros(n, dtype=np.int32)
+    n_iter = np.zeros(n, dtype=np.int64)
     if bounds is None:
-        bounds = (np.full((n, k), -np.inf), np.full((n, k), np.inf))
+        bounds = (np.full((k, n), -np.inf), np.full((k, n), np.inf))
     lo_all, hi_all = bounds
-
-    # working state of the active curves; parameters are stored (k, curves) so that
-    # each parameter is a contiguous row; finished curves stay in place ("dead")
-    # until a quarter of the working set is dead, then the set is compacted/refilled
+    tgt_all = np.full(n, -np.inf) if target is None else target
+    cols = ("x", "lx", "y", "sw", "fix", "lo", "hi", "tgt", "theta", "p", "rows", "rss", "lam", "nu",
+            "it")  # fmt: skip
+    ws: dict[str, np.ndarray] = {}
     active = np.zeros(0, dtype=np.int64)
-    wx = x.cols(active) if tr else x[active]
-    wy, ws = take_c(y, active), take_c(sw, active)
-    wt = np.zeros((k, 0))
-    wr = np.zeros(0)
-    wres = take_c(y, active)
-    wl = np.zeros(0)
-    wnu = np.zeros(0)
-    wit = np.zeros(0, dtype=np.int32)
     live = np.zeros(0, dtype=bool)
-    blo, bhi = np.zeros((k, 0)), np.zeros((k, 0))
     queue = 0
-    while True:
-        n_live = int(live.sum())
-        if n_live < live.size and (
-            n_live <= 0.75 * live.size or (queue < n and n_live <= 0.75 * capacity)
-        ):
-            keep = np.flatnonzero(live)
-            active = active[keep]
-            wx = wx.cols(keep) if tr else wx[keep]
-            wy, ws, wres = take_c(wy, keep), take_c(ws, keep), take_c(wres, keep)
-            wt, blo, bhi = wt[:, keep], blo[:, keep], bhi[:, keep]
-            wr, wl, wnu, wit, live = wr[keep], wl[keep], wnu[keep], wit[keep], live[keep]
-        if queue < n and n_live <= 0.75 * capacity:
-            take = np.arange(queue, min(n, queue + capacity - n_live))
-            queue = int(take[-1]) + 1
-            tx = x.cols(take) if tr else x[take]
-            ty, ts = take_c(y, take), take_c(sw, take)
-            tres, trss = prob.residual(tx, ty, None if unit_weights else ts, theta[take], take)
-            good = np.isfinite(trss)
-            rss[take] = trss
-            gi = np.flatnonzero(good)
-            take, trss = take[gi], trss[gi]
-            if take.size:
-                tres = take_c(tres, gi)
-                tx = tx.cols(gi) if tr else tx[gi]
-                ty, ts = take_c(ty, gi), take_c(ts, gi)
-                active = np.concatenate([active, take])
-                wx = DoseArray.concat(wx, tx, axis=1 if tr else 0)
-                wy = cat(wy, ty)
-                ws = cat(ws, ts)
-                wt = np.concatenate([wt, theta[take].T], axis=1)
-                wr = np.concatenate([wr, trss])
-                wres = cat(wres, tres)
-                wl = np.concatenate([wl, np.full(take.size, 1e-3)])
-                wnu = np.concatenate([wnu, np.full(take.size, 2.0)])
-                wit = np.concatenate([wit, np.zeros(take.size, dtype=np.int32)])
-                live = np.concatenate([live, np.ones(take.size, dtype=bool)])
-                blo = np.concatenate([blo, lo_all[take].T], axis=1)
-                bhi = np.concatenate([bhi, hi_all[take].T], axis=1)
-            continue
-        if n_live == 0:
-            break
-        wit += 1
-        cols = prob.jac_cols(wx, None if unit_weights else ws, wt.T, active)
-        a: list[list[np.ndarray]] = [[cols[0]] * k for _ in range(k)]
-        for i in range(k):
-            for j in range(i + 1):
-                a[i][j] = a[j][i] = np.einsum(sp, cols[i], cols[j])
-        g = [np.einsum(sp, cols[i], wres) for i in range(k)]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cosang = np.abs(g[0]) / np.sqrt(a[0][0] * wr)
-            dmax = a[0][0]
-            for i in range(1, k):
-                cosang = np.fmax(cosang, np.abs(g[i]) / np.sqrt(a[i][i] * wr))
-                dmax = np.fmax(dmax, a[i][i])
-        cosang = np.nan_to_num(cosang, nan=0.0)
-        gconv = (cosang <= GTOL) | (wr <= 1e-300)
-        floor = 1e-12 * np.maximum(dmax, 1e-300)
-        damp = [wl * np.maximum(a[i][i], floor) for i in range(k)]
-        m = [[a[i][j] + damp[i] if i == j else a[i][j] for j in range(k)] for i in range(k)]
-        step, _ = _chol_solve(m, g)
-        cand = wt + step
-        cres, new_rss = prob.residual(wx, wy, None if unit_weights else ws, cand.T, active)
-        accept = new_rss < wr
-        # gain ratio rho = actual / predicted decrease (Nielsen's damping update)
-        pred = step[0] * (g[0] + damp[0] * step[0])
-        snorm = step[0] * step[0]
-        for i in range(1, k):
-            pred += step[i] * (g[i] + damp[i] * step[i])
-            snorm += step[i] * step[i]
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            rho = (wr - new_rss) / pred
-        rho = np.where(np.isfinite(rho), rho, 0.0)
-        old_rss = wr
-        wt = np.where(accept, cand, wt)
-        wres = np.where(col(accept), cres, wres)
-        wr = np.where(accept, new_rss, wr)
-        shrink = np.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
-        wl = np.where(accept, np.maximum(wl * shrink, 1e-15), wl * wnu)
-        wnu = np.where(accept, 2.0, wnu * 2.0)
-        decrease = np.where(accept, old_rss - new_rss, 0.0)
-        # MINPACK-style relative step test on the whole parameter vector
-        tnorm = np.einsum("ij,ij->j", wt, wt)
-        small_step = np.sqrt(snorm) <= XTOL * (np.sqrt(tnorm) + XTOL)
-        small_f = decrease <= FTOL * old_rss
-        done_ok = gconv | (accept & (small_step | small_f))
-        stalled = (~accept) & (wl > 1e14)
-        stall_ok = stalled & (cosang <= 1e-6)
-        runaway = ((wt < blo) | (wt > bhi)).any(axis=0)
-        done_ok &= ~runaway
-        finished = (done_ok | stalled | runaway | (wit >= max_iter)) & live
-        if finished.any():
-            fi = np.flatnonzero(finished)
-            fin = active[fi]
-            theta[fin] = wt[:, fi].T
-            rss[fin] = wr[fi]
-            converged[fin] = np.asarray(done_ok | stall_ok)[fi]
-            at_limit[fin] = np.asarray(runaway)[fi]
-            n_iter[fin] = wit[fi]
-            live[fi] = False
+    with np.errstate(all="ignore"):
+        while True:
+            n_live = int(live.sum())
+            if n_live < live.size and (
+                n_live <= 0.75 * live.size or (queue < n and n_live <= 0.75 * capacity)
+            ):
+                keep = np.flatnonzero(live)
+                active, live = active[keep], live[keep]
+                ws = {c: v[..., keep] for c, v in ws.items()}
+            if queue < n and n_live <= 0.75 * capacity:
+                take = np.arange(queue, min(n, queue + capacity - n_live))
+                queue = int(take[-1]) + 1
+                new = {
+                    "x": x[:, take], "lx": lx[:, take], "y": y[:, take], "sw": sw[:, take],
+                    "fix": fixrow[:, take], "lo": lo_all[:, take], "hi": hi_all[:, take],
+                    "tgt": tgt_all[take],
+                    "theta": theta[:, take], "p": np.empty((big_p, take.size)),
+                    "rows": np.empty((n_rows, m, take.size)),
+                }  # fmt: skip
+                r0 = lm_start(
+                    resid_fn, ctx, new["x"], new["lx"], new["y"], new["sw"], free_idx, logmask,
+                    new["fix"], new["theta"], new["p"], new["rows"],
+                )  # fmt: skip
+                rss[take] = r0
+                good = np.flatnonzero(np.isfinite(r0))
+                if good.size:
+                    new = {c: v[..., good] for c, v in new.items()}
+                    new["rss"] = r0[good]
+                    new["lam"] = np.full(good.size, 1e-3)
+                    new["nu"] = np.full(good.size, 2.0)
+                    new["it"] = np.zeros(good.size, dtype=np.int64)
+                    ws = new if not ws else {c: np.concatenate([ws[c], new[c]], -1) for c in cols}
+                    active = np.concatenate([active, take[good]])
+                    live = np.concatenate([live, np.ones(good.size, dtype=bool)])
+                continue
+            if n_live == 0:
+                break
+            w = active.size
+            out = lm_iterate(
+                resid_fn, jac_fn, ctx, ws["x"], ws["lx"], ws["y"], ws["sw"], free_idx, logmask,
+                ws["fix"], ws["lo"], ws["hi"], ws["theta"], ws["p"], np.empty((big_p, w)),
+                ws["rows"], np.empty((n_rows, m, w)), np.empty((big_p, m, w)), np.empty((6, k, w)),
+                np.empty((3, k, k, w)), ws["rss"], ws["lam"], ws["nu"], ws["it"], max_iter,
+                ws["tgt"],
+            )  # fmt: skip
+            ws["rss"], ws["lam"], ws["nu"], ws["it"] = out[0], out[1], out[2], out[3]
+            finished = out[4] & live
+            if finished.any():
+                fi = np.flatnonzero(finished)
+                fin = active[fi]
+                theta[:, fin] = ws["theta"][:, fi]
+                rss[fin] = ws["rss"][fi]
+                converged[fin] = out[5][fi]
+                at_limit[fin] = out[6][fi]
+                n_iter[fin] = ws["it"][fi]
+                live[fi] = False
     return theta, rss, converged, n_iter, at_limit

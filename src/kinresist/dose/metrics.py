@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from scipy import stats
+from scipy import special
 
 from kinresist.dose.engine import BatchFit
 from kinresist.errors import InputError
@@ -210,7 +209,9 @@ def f_test(rss0: np.ndarray, df0: np.ndarray, rss1: np.ndarray, df1: np.ndarray)
         f = ((rss0 - rss1) / dnum) / (rss1 / df1)
         f = np.maximum(f, 0.0)
         p = np.where(
-            (dnum > 0) & (df1 > 0), stats.f.sf(f, np.maximum(dnum, 1), np.maximum(df1, 1)), np.nan
+            (dnum > 0) & (df1 > 0),
+            special.fdtrc(np.maximum(dnum, 1), np.maximum(df1, 1), f),  # = stats.f.sf
+            np.nan,
         )
     return FTest(f, dnum, df1, p)
 
@@ -226,18 +227,27 @@ def flat_test(fit: BatchFit, dose: np.ndarray, response: np.ndarray) -> FTest:
 
 def lack_of_fit(fit: BatchFit, dose: np.ndarray, response: np.ndarray) -> FTest:
     """Lack-of-fit F test against the one-way ANOVA model (one mean per dose; drc
-    ``modelFit``). NaN where no dose has replicates."""
+    ``modelFit``). NaN where no dose has replicates. Vectorised over curves."""
     x, y, ok = _observed(dose, response)
-    rows, cols = np.nonzero(ok)
-    frame = pd.DataFrame({"curve": rows, "dose": x[rows, cols], "y": y[rows, cols]})
-    grp = frame.groupby(["curve", "dose"])["y"]
-    frame["dev2"] = (frame["y"] - grp.transform("mean")) ** 2
-    per = frame.groupby("curve").agg(rss_a=("dev2", "sum"), n=("y", "size"))
-    per["groups"] = frame.groupby("curve")["dose"].nunique()
-    rss_a = np.full(fit.n_curves, np.nan)
-    df_a = np.full(fit.n_curves, np.nan)
-    rss_a[per.index.to_numpy()] = per["rss_a"].to_numpy()
-    df_a[per.index.to_numpy()] = (per["n"] - per["groups"]).to_numpy()
+    n, m = y.shape
+    order = np.argsort(np.where(ok, x, np.inf), axis=1, kind="stable")
+    oks = np.take_along_axis(ok, order, axis=1).ravel()
+    idx = np.flatnonzero(oks)
+    xs = np.take_along_axis(x, order, axis=1).ravel()[idx]
+    ys = np.take_along_axis(y, order, axis=1).ravel()[idx]
+    row = idx // max(m, 1)
+    start = np.ones(idx.size, dtype=bool)
+    start[1:] = (row[1:] != row[:-1]) | (xs[1:] != xs[:-1])
+    gid = np.cumsum(start) - 1
+    g_row = row[start]
+    cnt = np.bincount(gid)
+    mean = np.bincount(gid, ys) / np.maximum(cnt, 1)
+    dev2 = (ys - mean[gid]) ** 2
+    rss_a = np.bincount(row, dev2, minlength=n).astype(float)
+    n_pts = np.bincount(row, minlength=n)
+    n_groups = np.bincount(g_row, minlength=n)
+    df_a = (n_pts - n_groups).astype(float)
+    rss_a = np.where(n_pts > 0, rss_a, np.nan)
     df_a = np.where(df_a > 0, df_a, np.nan)
     return f_test(fit.rss, fit.df, rss_a, df_a)
 
@@ -253,18 +263,25 @@ def auc_metrics(
     ``auc`` = (1/Δ)·∫ f d log10 x (mean fitted response over the range, response
     units); ``activity_area`` = ∫ (1 − f/ref) d log10 x in decades, with ``ref`` the
     100 %-response level (``reference``, default the fitted top); ``emax`` = f at the
-    highest tested dose. Integrals by Simpson's rule on ``n_grid`` log-spaced points.
+    highest tested dose. Integrals exact for the log-logistic family (the antiderivative of
+    its shape function), else by Simpson's rule on ``n_grid`` log-spaced points.
     """
-    lo = np.log10(fit.dose_min)
-    hi = np.log10(fit.dose_max)
-    grid = np.linspace(0.0, 1.0, n_grid)
-    lx = lo[:, None] + (hi - lo)[:, None] * grid[None, :]
-    with np.errstate(invalid="ignore", over="ignore"):
-        fx = fit.predict(10.0**lx)
-    from scipy.integrate import simpson
+    from kinresist.dose.fastpath import compiled_family, curve_means
 
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lo = np.log10(fit.dose_min)
+        hi = np.log10(fit.dose_max)
     span = hi - lo
-    integral = simpson(fx, x=grid, axis=1) * span
+    if compiled_family(fit.spec) and n_grid % 2 == 1:  # the model's own code, per curve
+        integral = curve_means(fit.spec, fit.params, lo, hi, n_grid, fit.backend) * span
+    else:
+        from scipy.integrate import simpson
+
+        grid = np.linspace(0.0, 1.0, n_grid)
+        lx = lo[:, None] + (hi - lo)[:, None] * grid[None, :]
+        with np.errstate(invalid="ignore", over="ignore"):
+            fx = fit.predict(10.0**lx)
+        integral = simpson(fx, x=grid, axis=1) * span
     ref = fit.param("top") if reference is None and "top" in fit.param_names else reference
     ref_arr = np.broadcast_to(np.asarray(ref if ref is not None else 1.0, dtype=float), lo.shape)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -19,6 +19,8 @@ QC per plate (each with a flag in the output):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,10 +55,17 @@ class PlateQC:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def combine_plate_and_map(plate: pd.DataFrame, plate_map: pd.DataFrame) -> pd.DataFrame:
+def combine_plate_and_map(
+    plate: pd.DataFrame,
+    plate_map: pd.DataFrame,
+    *,
+    plate_path: str | PathLike[str] | None = None,
+    map_path: str | PathLike[str] | None = None,
+) -> pd.DataFrame:
     """Join reader wells with the map (by plate and well, or by well for plate-less maps).
 
-    Every mapped well must have a signal; unmapped wells are dropped.
+    Every mapped well must have a signal; unmapped wells are dropped. ``plate_path`` and
+    ``map_path`` (when given) are named in the errors.
     """
     if plate_map["plate"].isna().all() or plate_map["plate"].isin([None, "None"]).all():
         pm = plate_map.drop(columns=["plate"])
@@ -70,15 +79,20 @@ def combine_plate_and_map(plate: pd.DataFrame, plate_map: pd.DataFrame) -> pd.Da
         plates = plate["plate"].unique()
         missing = [f"{p}:{w}" for p in plates for w in plate_map["well"] if (p, w) not in have][:5]
         msg = (
-            f"{expected - len(merged)} mapped wells have no reading in the plate file "
-            f"(e.g. {', '.join(missing)}); check the plate size and the map's plate names"
+            f"{expected - len(merged)} mapped wells have no reading in the plate file"
+            f"{_named(plate_path)} (e.g. {', '.join(missing)}); check the plate size and the "
+            "map's plate names"
         )
-        raise InputError(msg)
+        raise InputError(msg, path=map_path)
     mapped = merged[merged["role"].isin(["sample", "vehicle"])]
     if mapped["signal"].isna().all():
-        msg = "no measured signal in any sample or vehicle well"
-        raise InputError(msg)
+        msg = f"no measured signal in any sample or vehicle well of the plate file{_named(plate_path)}"
+        raise InputError(msg, path=map_path)
     return merged
+
+
+def _named(path: str | PathLike[str] | None) -> str:
+    return f" {Path(path).name!r}" if path is not None else ""
 
 
 def _cv(v: np.ndarray) -> float:
@@ -94,6 +108,7 @@ def normalise_plates(
     kill_as_zero: bool = False,
     n_rows: int | None = None,
     n_cols: int | None = None,
+    map_path: str | PathLike[str] | None = None,
 ) -> tuple[pd.DataFrame, list[PlateQC]]:
     """Normalise each plate to percent of vehicle and compute QC.
 
@@ -104,6 +119,8 @@ def normalise_plates(
         role, cell_line, drug, dose_nm, replicate).
     kill_as_zero
         Use the positive-control mean as 0 % instead of the blank.
+    map_path
+        The plate map the roles come from, named in the errors.
 
     Returns
     -------
@@ -120,21 +137,36 @@ def normalise_plates(
         blank = sig[(role == "blank") & np.isfinite(sig)]
         pos = sig[(role == "positive") & np.isfinite(sig)]
         if veh.size == 0:
-            msg = f"plate {plate!r} has no vehicle (0 dose) wells: cannot normalise to percent of vehicle"
-            raise InputError(msg)
+            msg = (
+                f"plate {plate!r} has no measured vehicle (0 dose) wells: cannot normalise to "
+                "percent of vehicle; give vehicle wells in the map (role 'vehicle')"
+            )
+            raise InputError(msg, path=map_path)
         base = 0.0
         if kill_as_zero:
             if pos.size == 0:
-                msg = f"plate {plate!r}: kill_as_zero needs positive-control wells"
-                raise InputError(msg)
+                msg = (
+                    f"plate {plate!r}: kill_as_zero needs positive-control wells (role 'positive')"
+                )
+                raise InputError(msg, path=map_path)
             base = float(np.mean(pos))
         elif blank.size:
             base = float(np.mean(blank))
         denom = float(np.mean(veh)) - base
-        if denom == 0:
-            msg = f"plate {plate!r}: vehicle mean equals the baseline; cannot normalise"
-            raise InputError(msg)
-        resp = 100.0 * (sig - base) / denom
+        if denom == 0 or not np.isfinite(denom):
+            msg = (
+                f"plate {plate!r}: the vehicle mean ({np.mean(veh):g}) equals the baseline "
+                f"({base:g}) or is not finite; cannot normalise to percent of vehicle"
+            )
+            raise InputError(msg, path=map_path)
+        with np.errstate(over="ignore", invalid="ignore"):
+            resp = 100.0 * (sig - base) / denom
+        if not np.isfinite(resp[np.isfinite(sig)]).all():
+            msg = (
+                f"plate {plate!r}: signals overflow when normalised to percent of vehicle "
+                f"(vehicle {np.mean(veh):g}, baseline {base:g}); check the plate file's values"
+            )
+            raise InputError(msg, path=map_path)
         flags: list[str] = []
         low = pos if pos.size >= 2 else blank
         if low.size >= 2 and veh.size >= 2:

@@ -18,7 +18,7 @@ import pandas as pd
 from kinresist.dose.compare import compare_groups
 from kinresist.dose.fit import CurveFits, fit_curves
 from kinresist.dose.normalise import PlateQC, combine_plate_and_map, normalise_plates
-from kinresist.dose.plates import read_plate, read_plate_map
+from kinresist.dose.plates import read_plate, read_plate_map, require_dose_series
 
 __all__ = ["PlateAnalysis", "analyze_plate"]
 
@@ -50,8 +50,9 @@ def analyze_plate(
     """Read, normalise, QC and fit a plate file with its map."""
     wells = read_plate(plate, sheet=sheet)
     pmap = read_plate_map(plate_map)
-    merged = combine_plate_and_map(wells, pmap)
-    table, qc = normalise_plates(merged, kill_as_zero=kill_as_zero)
+    require_dose_series(pmap, path=plate_map)
+    merged = combine_plate_and_map(wells, pmap, plate_path=plate, map_path=plate_map)
+    table, qc = normalise_plates(merged, kill_as_zero=kill_as_zero, map_path=plate_map)
     samples = table[table["role"] == "sample"]
     # vehicle wells (dose 0) enter every curve of their cell line
     frames = []

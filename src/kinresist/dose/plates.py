@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kinresist.dose.tables import MAX_ABS
 from kinresist.dose.units import parse_concentration
 from kinresist.errors import InputError, UnitError
 
@@ -31,6 +32,7 @@ __all__ = [
     "read_plate_grid",
     "read_plate_long",
     "read_plate_map",
+    "require_dose_series",
     "well_name",
 ]
 
@@ -72,17 +74,30 @@ def parse_well(text: str, *, path: Path | None = None, line: int | None = None) 
 
 
 def _read_rows(path: Path, sheet: str | int | None = None) -> list[list[str]]:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object)
+    """Every row of a plate file as text cells (an unreadable or empty file is an InputError)."""
+    from kinresist.dose.tables import _decode, read_frame
+
+    if not path.exists() or path.is_dir():
+        read_frame(path)  # the one message for missing files and folders
+    raw = path.read_bytes()
+    if path.suffix.lower() in (".xlsx", ".xlsm") or raw.startswith(b"PK\x03\x04"):
+        frame = read_frame(path, header=None, sheet=sheet)
         return [
             ["" if pd.isna(v) else str(v) for v in row] for row in frame.itertuples(index=False)
         ]
-    text = path.read_text(encoding="utf-8-sig")
+    text = _decode(raw, path)
+    if not text.strip():
+        msg = "the file is empty; expected a plate grid (header 1-12 or 1-24, rows A-H/A-P) or a long table"
+        raise InputError(msg, path=path)
     dialect = csv.excel_tab if text.count("\t") > text.count(",") else csv.excel
-    if text.count(";") > text.count(",") and text.count(";") > text.count("\t"):
-        rows = list(csv.reader(text.splitlines(), delimiter=";"))
-    else:
-        rows = list(csv.reader(text.splitlines(), dialect))
+    try:
+        if text.count(";") > text.count(",") and text.count(";") > text.count("\t"):
+            rows = list(csv.reader(text.splitlines(), delimiter=";"))
+        else:
+            rows = list(csv.reader(text.splitlines(), dialect))
+    except csv.Error as exc:
+        msg = f"cannot split the file into cells ({exc}); expected a CSV/TSV plate export"
+        raise InputError(msg, path=path) from None
     return rows
 
 
@@ -177,6 +192,13 @@ def read_plate_grid(path: str | Path, *, sheet: str | int | None = None) -> pd.D
                             "(reader overflow 'OVRFLW' or text? fix the cell or write NA)"
                         )
                         raise InputError(msg, path=path, line=i + 1, column=wname) from None
+                    if not np.isfinite(num) or abs(num) > MAX_ABS:
+                        msg = (
+                            f"well {wname} of plate {label!r} holds {val!r}, not a finite "
+                            f"number of plausible size (|value| <= {MAX_ABS:g}; reader "
+                            "overflow?); fix the cell or write NA"
+                        )
+                        raise InputError(msg, path=path, line=i + 1, column=wname)
                 records.append((label, wname, r, c + 1, num))
             i += 1
         if len(seen_rows) != fmt.rows:
@@ -243,33 +265,21 @@ def read_plate(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return pd.read_excel(path, dtype=object)
-    if path.suffix.lower() == ".parquet":
-        return pd.read_parquet(path)
-    sep = "\t" if path.suffix.lower() in (".tsv", ".txt") else ","
-    return pd.read_csv(path, sep=sep, dtype=object, comment=None, keep_default_na=False)
+    from kinresist.dose.tables import read_frame
+
+    return read_frame(path)
 
 
-def _numeric(col: pd.Series, *, path: Path, column: str, allow_na: bool = True) -> np.ndarray:
-    out = np.empty(len(col))
+def _numeric(col: pd.Series, *, path: Path, column: str) -> np.ndarray:
+    """Numbers of a long table's column: ``NA`` -> NaN (not measured), an empty cell, text or a
+    non-finite value is an InputError naming the line."""
+    from kinresist.dose.tables import finite_column
+
     for i, v in enumerate(col.tolist()):
-        if (
-            v is None
-            or (isinstance(v, float) and np.isnan(v))
-            or str(v).strip().lower() in _NA | {""}
-        ):
-            if not allow_na or str(v).strip() == "":
-                msg = f"empty value in column {column!r}; expected a number (write NA if not measured)"
-                raise InputError(msg, path=path, line=i + 2, column=column)
-            out[i] = np.nan
-            continue
-        try:
-            out[i] = float(v)
-        except (TypeError, ValueError):
-            msg = f"{v!r} in column {column!r} is not a number; fix the cell or write NA"
-            raise InputError(msg, path=path, line=i + 2, column=column) from None
-    return out
+        if v is None or (not isinstance(v, float) and str(v).strip() == ""):
+            msg = f"empty value in column {column!r}; expected a number (write NA if not measured)"
+            raise InputError(msg, path=path, line=i + 2, column=column)
+    return finite_column(col, path=path, name=column)
 
 
 def read_plate_map(path: str | Path) -> pd.DataFrame:
@@ -282,6 +292,10 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     frame = _read_table(path)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    dup = frame.columns[frame.columns.duplicated()]
+    if len(dup):
+        msg = f"column {dup[0]!r} appears twice in the plate map (names are case-insensitive)"
+        raise InputError(msg, path=path, column=dup[0])
     if "well" not in frame.columns:
         msg = f"plate map needs a 'well' column; found {', '.join(frame.columns)}"
         raise InputError(msg, path=path)
@@ -329,6 +343,9 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
             raise UnitError(
                 exc.detail, path=path, line=i + 2, column="unit" if unit else conc_col
             ) from None
+        if not np.isfinite(doses[i]) or doses[i] > MAX_ABS:
+            msg = f"concentration {raw!r} is not a finite number of plausible size (<= {MAX_ABS:g} nM)"
+            raise InputError(msg, path=path, line=i + 2, column=conc_col)
     wells = [
         well_name(*parse_well(w, path=path, line=i + 2))
         for i, w in enumerate(frame["well"].astype(str))
@@ -355,3 +372,24 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
         msg = f"well {out['well'].iloc[i]} appears twice in the plate map (duplicated wells)"
         raise InputError(msg, path=path, line=i + 2, column="well")
     return out
+
+
+def require_dose_series(plate_map: pd.DataFrame, *, path: str | Path | None = None) -> None:
+    """Refuse a map with no sample wells, or a (cell line, drug) with fewer than two distinct
+    positive doses: no dose-response curve can be fitted to it (``kinresist dose plate``)."""
+    samples = plate_map[plate_map["role"] == "sample"]
+    if samples.empty:
+        msg = (
+            "the plate map has no sample wells (role 'sample' with a concentration); nothing to fit"
+        )
+        raise InputError(msg, path=path, column="role")
+    for (line, drug), part in samples.groupby(["cell_line", "drug"], sort=False):
+        positive = np.unique(part["dose_nm"].to_numpy()[part["dose_nm"].to_numpy() > 0])
+        if positive.size < 2:
+            shown = ", ".join(f"{d:g} nM" for d in positive) or "none"
+            msg = (
+                f"cell line {line!r} x drug {drug!r} has {positive.size} distinct positive "
+                f"concentration(s) ({shown}); a dose-response curve needs at least two distinct "
+                "positive doses"
+            )
+            raise InputError(msg, path=path, column="concentration")

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from kinresist.dose.standard import fit_standard, interpolate
-from kinresist.dose.tables import read_table, require_columns
+from kinresist.dose.tables import finite_column, read_frame, require_columns
+from kinresist.errors import InputError
 
 __all__ = ["standard_from_table"]
 
@@ -23,10 +24,25 @@ def standard_from_table(
     model: str = "LL.4",
     se: str = "jtj",
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Fit the standards, interpolate the unknowns; return the body and the unknowns table."""
-    frame = read_table(path)
+    """Fit the standards, interpolate the unknowns; return the body and the unknowns table.
+
+    Rows with an empty (or NA) concentration are unknowns; a concentration that is text,
+    negative or not finite, and a signal that is missing, text or not finite, are refused
+    with the line named, as is a table with fewer than two distinct positive standards.
+    """
+    frame = read_frame(path)
     require_columns(frame, [conc_col, signal_col], path=path)
-    conc = pd.to_numeric(frame[conc_col], errors="coerce")
+    values = finite_column(frame[conc_col], path=path, name=conc_col, minimum=0.0)
+    signal = finite_column(frame[signal_col], path=path, name=signal_col, allow_na=False)
+    frame[signal_col] = signal
+    conc = pd.Series(values, index=frame.index)
+    positive = np.unique(values[np.isfinite(values) & (values > 0)])
+    if positive.size < 2:
+        msg = (
+            f"{positive.size} distinct positive standard concentration(s) in {conc_col!r}; a "
+            "standard curve needs at least two (rows with an empty concentration are unknowns)"
+        )
+        raise InputError(msg, path=path, column=conc_col)
     std = frame[conc.notna()]
     unk = frame[conc.isna()]
     curve = fit_standard(

@@ -148,6 +148,7 @@ def run_compare(
         group_col=group_col,
         unit=unit,
         log_dose=log_dose,
+        min_groups=2,
     )
     res = compare_groups(
         data.frame["dose"].to_numpy(),
@@ -262,12 +263,18 @@ def run_gr(
     """GR metrics (Hafner 2016) per experiment (``dose.gr``)."""
     from kinresist.dose.gr import gr_metrics, gr_values
     from kinresist.dose.result import make_result
-    from kinresist.dose.tables import read_table
+    from kinresist.dose.tables import read_gr_table
+    from kinresist.errors import InputError
 
-    frame = read_table(input)
-    if "GRvalue" not in frame.columns:
-        frame["GRvalue"] = gr_values(frame, duration=duration, doubling_time=doubling_time)
-    res = gr_metrics(frame)
+    frame = read_gr_table(input)
+    try:
+        if "GRvalue" not in frame.columns:
+            frame["GRvalue"] = gr_values(frame, duration=duration, doubling_time=doubling_time)
+        res = gr_metrics(frame)
+    except InputError as exc:
+        if exc.path is not None:
+            raise
+        raise InputError(exc.detail, path=input, column=exc.column) from None
     return make_result(
         "dose.gr",
         body={"experiments": res.to_dict(orient="records")},

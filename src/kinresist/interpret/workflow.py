@@ -62,7 +62,9 @@ def run_interpret(
     context: str | None = None,
 ) -> InterpretationResult:
     """Interpret one sample's findings (or several samples when the files name them)."""
-    from kinresist.errors import InputError
+    import warnings
+
+    from kinresist.errors import InputError, KinresistWarning
     from kinresist.interpret import interpret_findings
     from kinresist.interpret._kbindex import KBIndex
     from kinresist.interpret.contract import interpretation_result
@@ -83,26 +85,30 @@ def run_interpret(
     inputs: dict[str, Any] = {}
     if finding:
         inputs["--finding"] = "\n".join(finding).encode()
-    if vcf is not None:
-        from kinresist.interpret.readers.vcf import read_vcf
+    with warnings.catch_warnings(record=True) as caught:
+        # the readers' data-quality warnings (duplicates kept once) become the result's warnings
+        warnings.simplefilter("always", KinresistWarning)
+        if vcf is not None:
+            from kinresist.interpret.readers.vcf import read_vcf
 
-        findings += read_vcf(vcf, genome=genome or "", kb=idx, sample=sample_name)
-        inputs[str(vcf)] = vcf
-    if maf is not None:
-        from kinresist.interpret.readers.maf import read_maf
+            findings += read_vcf(vcf, genome=genome or "", kb=idx, sample=sample_name)
+            inputs[str(vcf)] = vcf
+        if maf is not None:
+            from kinresist.interpret.readers.maf import read_maf
 
-        findings += read_maf(maf, genome=genome, kb=idx)
-        inputs[str(maf)] = maf
-    for path, reader in (
-        (table, "read_findings_table"),
-        (fusions, "read_fusions"),
-        (cnv, "read_cnv"),
-    ):
-        if path is not None:
-            from kinresist.interpret.readers import tables
+            findings += read_maf(maf, genome=genome, kb=idx)
+            inputs[str(maf)] = maf
+        for path, reader in (
+            (table, "read_findings_table"),
+            (fusions, "read_fusions"),
+            (cnv, "read_cnv"),
+        ):
+            if path is not None:
+                from kinresist.interpret.readers import tables
 
-            findings += getattr(tables, reader)(path)
-            inputs[str(path)] = path
+                findings += getattr(tables, reader)(path)
+                inputs[str(path)] = path
+    reader_warnings = [str(w.message) for w in caught if issubclass(w.category, KinresistWarning)]
     context = "cell_line" if cell_line else context
     cases = [
         interpret_findings(
@@ -116,7 +122,7 @@ def run_interpret(
         )
         for name, fs in group_samples(findings, sample_name).items()
     ]
-    return interpretation_result(
+    result = interpretation_result(
         cases,
         inputs=inputs,
         parameters={
@@ -126,6 +132,9 @@ def run_interpret(
             "cell_line": cell_line,
         },
     )
+    for message in reader_warnings:
+        result.add_warning(message)
+    return result
 
 
 WORKFLOWS = [

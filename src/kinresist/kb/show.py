@@ -14,7 +14,7 @@ from kinresist.errors import InputError
 from kinresist.kb.knowledge_base import KnowledgeBase
 from kinresist.kb.model import Alteration, Evidence
 
-__all__ = ["SHOW_SCHEMA_VERSION", "describe", "render_text", "resolve_alteration"]
+__all__ = ["SHOW_SCHEMA_VERSION", "describe", "pct_range", "render_text", "resolve_alteration"]
 
 SHOW_SCHEMA_VERSION = "1"
 
@@ -113,6 +113,20 @@ def describe(kb: KnowledgeBase, gene: str, name: str) -> dict[str, Any]:
     return payload
 
 
+def pct_range(low: float | None, high: float | None) -> str:
+    """``32 %`` for a point value (never ``32-32 %``), ``28–35 %`` for a range, ``n/a`` when
+    unknown; the two ends are compared as printed (0 decimals, 1 below 10 %)."""
+    values = [float(v) for v in (low, high) if v is not None]
+    if not values:
+        return "n/a"
+
+    def fmt(v: float) -> str:
+        return f"{v:.1f}" if abs(v) < 10 and round(v, 1) != round(v) else f"{v:.0f}"
+
+    a, b = fmt(min(values)), fmt(max(values))
+    return f"{a} %" if a == b else f"{a}–{b} %"
+
+
 def _short_source(source: str) -> str:
     return source.split(". ")[0] if source.startswith("Lin JJ") else source
 
@@ -190,7 +204,8 @@ def render_text(payload: dict[str, Any], *, width: int = 160) -> str:
             )
         for f in a["frequencies"]:
             con.print(
-                f"Frequency: {f['n']}/{f['denominator']} ({f['low_pct']:.0f} %) {f['context']}; "
+                f"Frequency: {f['n']}/{f['denominator']} ({pct_range(f['low_pct'], f['high_pct'])}) "
+                f"{f['context']}; "
                 f"cohort {f['cohort']} [PMID {f['pmid']}, {f['status']}]"
             )
         con.print("")

@@ -44,12 +44,27 @@ def _num(v: Any, spec: str = ".3g") -> str:
     return "" if v is None else format(v, spec)
 
 
+def _count(r: dict[str, Any]) -> str:
+    """Positives, with the gating range when the thresholds' bootstrap range moves them."""
+    p, lo, hi = r.get("positives"), r.get("positives_low"), r.get("positives_high")
+    if p is None:
+        return ""
+    if lo is None or hi is None or lo == hi == p:
+        return f"{p:d}"
+    return f"{p:d} ({lo:d}-{hi:d})"
+
+
 def ddpcr_text(result: Result) -> str:
-    """A fixed-width summary: one line per well x channel (and per sample)."""
+    """A fixed-width summary: one line per well x channel (and per sample).
+
+    The FA column is filled on mutant rows only: a wild-type / reference row is a
+    concentration (its call text says copies/µL), never a fractional abundance. Positives show
+    their gating range when the threshold's bootstrap range moves them; flags follow the call.
+    """
     lines = [f"{result.workflow} (kinresist {result.provenance.kinresist_version})"]
     lines += [f"warning: {w}" for w in result.warnings]
     head = (
-        f"{'well':7} {'ch':2} {'target':16} {'pos':>6} {'N':>6} {'copies/µL':>10} "
+        f"{'well':7} {'ch':2} {'target':16} {'positives':>15} {'N':>6} {'copies/µL':>10} "
         f"{'95% CI':>19} {'FA %':>6}  call"
     )
     for name in ("samples", "wells"):
@@ -61,10 +76,13 @@ def ddpcr_text(result: Result) -> str:
             lo, hi = r.get("ci95_low"), r.get("ci95_high")
             ci = "" if lo is None or hi is None else f"[{lo:.3g}, {hi:.3g}]"
             label = str(r.get("sample") or r.get("well"))[:7] if name == "samples" else r["well"]
+            reference = r.get("channel") != 1 or bool(r.get("wild_type"))
+            fa = "" if reference else _num(r.get("fractional_abundance"))
+            flags = str(r.get("flags") or "")
             lines.append(
                 f"{label:7} {r['channel']:2} {str(r.get('target', ''))[:16]:16} "
-                f"{_num(r.get('positives'), 'd'):>6} {_num(r.get('accepted'), 'd'):>6} "
+                f"{_count(r):>15} {_num(r.get('accepted'), 'd'):>6} "
                 f"{_num(r.get('copies_per_ul')):>10} {ci:>19} "
-                f"{_num(r.get('fractional_abundance')):>6}  {r.get('call_text', r.get('call'))}"
+                f"{fa:>6}  {r.get('call_text', r.get('call'))}" + (f"  [{flags}]" if flags else "")
             )
     return "\n".join(lines)

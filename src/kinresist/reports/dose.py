@@ -52,6 +52,12 @@ def text(result: Result) -> str:
     b = result.body
     lines = list(b.get("summary", []))
     lines += [f"warning: {w}" for w in result.warnings]
+    for q in b.get("qc", []):
+        lines.append(
+            f"plate {q['plate']}: Z' {_fmt(q['z_prime'], 2)}, vehicle CV {_fmt(q['vehicle_cv'], 2)} %, "
+            f"{q['n_vehicle']} vehicle / {q['n_blank']} blank / {q['n_positive']} positive wells"
+            + (f" [{', '.join(q['flags'])}]" if q.get("flags") else "")
+        )
     unit = b.get("dose_unit") or ""
     for f in b.get("fits", []):
         e = f["ed50"]

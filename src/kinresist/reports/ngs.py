@@ -42,16 +42,35 @@ def _pct(v: Any) -> str:
     return "n/a" if v is None else f"{100 * v:.2f}%"
 
 
+def _lod_note(r: dict[str, Any]) -> str:
+    """Which LoD the line shows, and what a call below it means."""
+    lod, af = r.get("lod"), r.get("af")
+    depth = r.get("depth_molecules")
+    tier = "hotspot tier" if r.get("hotspot") else "genome-wide tier"
+    text = f"LoD95 {_pct(lod)} for this allele at its {depth:,} molecules ({tier})"
+    if lod is not None and af is not None and af < lod:
+        text += (
+            "; the call lies below it: detected, but an allele at this VAF and depth is found "
+            "in fewer than 95 % of runs - a negative repeat would not refute it"
+        )
+    return text
+
+
 def calls_text(result: Result) -> str:
-    """One line per PASS call, then the warnings."""
+    """One line per PASS call (VAF, molecules, 95 % CI), then its LoD: the call's own LoD95 -
+    the VAF detected with 95 % probability at that allele's molecule depth and calling tier,
+    not a panel-wide or reference-sample figure - then the warnings."""
     calls = result.body.get("calls", [])
     passed = [c for c in calls if c.get("filter") == "PASS"]
     lines = [f"{len(passed)} PASS call(s) of {len(calls)} tested alleles"]
     for r in passed:
+        lo, hi = r.get("af_ci_low"), r.get("af_ci_high")
+        ci = "" if lo is None or hi is None else f", 95% CI {_pct(lo)}-{_pct(hi)}"
         lines.append(
             f"  {r['gene']} {r['alteration']}  VAF {_pct(r['af'])} ({r['alt_molecules']}/"
-            f"{r['depth_molecules']} molecules; LoD {_pct(r['lod'])})"
+            f"{r['depth_molecules']} molecules{ci})"
         )
+        lines.append(f"      {_lod_note(r)}")
     lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines)
 

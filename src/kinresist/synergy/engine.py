@@ -291,24 +291,41 @@ def block_flags(
     return tuple(fit_flags), tuple(flags)
 
 
+def _join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise ``";".join`` of two object arrays of strings, empty strings skipped."""
+    out = np.where(a == "", b, a)
+    both = (a != "") & (b != "")
+    out[both] = a[both] + ";" + b[both]
+    return out
+
+
 def stack_flags(
-    res: StackScores, drug1: Sequence[str], drug2: Sequence[str]
+    res: StackScores, drug1: Sequence[str] | np.ndarray, drug2: Sequence[str] | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`block_flags` of every block of a stack, each joined with ``";"`` (object arrays
-    of ``(B,)`` strings); only flagged blocks are visited."""
+    """:func:`block_flags` of every block of a stack, vectorised: each block's single-agent
+    flags and all its flags joined with ``";"`` (object arrays of ``(B,)`` strings)."""
     nb = res.n_refit_failed.shape[0]
     fit = np.full(nb, "", dtype=object)
-    every = np.full(nb, "", dtype=object)
-    candidate = (
-        res.single_failed.any(axis=1)
-        | (res.single_status != "ok").any(axis=1)
-        | res.loewe_unreachable.reshape(nb, -1).any(axis=1)
-        | res.loewe_undetermined.reshape(nb, -1).any(axis=1)
-        | (res.n_refit_failed != 0)
-    )
-    for k in np.flatnonzero(candidate):
-        f, a = block_flags(res, int(k), drug1[k], drug2[k])
-        fit[k], every[k] = ";".join(f), ";".join(a)
+    for d, drug in enumerate((drug1, drug2)):
+        names = np.empty(nb, dtype=object)
+        names[:] = [str(x) for x in drug]
+        failed = res.single_failed[:, d].astype(bool)
+        status = res.single_status[:, d]
+        step = ~failed & (status == "step")
+        limit = ~failed & ((status == "at_limit") | step)
+        part = np.full(nb, "", dtype=object)
+        part[failed] = "single_agent_fit_failed:" + names[failed]
+        part[limit] = "single_agent_at_limit:" + names[limit]
+        part[step] = part[step] + ";single_agent_step_curve:" + names[step]
+        fit = _join(fit, part)
+    zip_flag = "zip_refit_failed" if res.mode == "synergyfinder" else "zip_refit_not_converged"
+    every = fit
+    for mask, flag in (
+        (res.loewe_unreachable.reshape(nb, -1).any(axis=1), "loewe_unreachable"),
+        (res.loewe_undetermined.reshape(nb, -1).any(axis=1), "loewe_undetermined_step"),
+        (res.n_refit_failed != 0, zip_flag),
+    ):
+        every = _join(every, np.where(mask, flag, "").astype(object))
     return fit, every
 
 

@@ -1,6 +1,6 @@
 """Readers: SynergyFinder-style long tables and dose matrices -> :class:`Block` objects.
 
-Long table (CSV/TSV/XLSX), one row per well, SynergyFinder's column names or ours:
+Long table (CSV/TSV/XLSX/Parquet), one row per well, SynergyFinder's column names or ours:
 
 =================  ===========================================
 column             aliases
@@ -26,8 +26,9 @@ inhibition; viability V becomes inhibition 100 − V without renormalisation.
 from __future__ import annotations
 
 import errno
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -35,9 +36,18 @@ import pandas as pd
 from kinresist.errors import InputError
 from kinresist.synergy.block import Block
 
-__all__ = ["ResponseKind", "blocks_from_frame", "read_blocks", "read_long_table", "read_matrix"]
+__all__ = [
+    "PARQUET_SUFFIXES",
+    "ResponseKind",
+    "blocks_from_frame",
+    "column_map",
+    "read_blocks",
+    "read_long_table",
+    "read_matrix",
+]
 
 ResponseKind = Literal["viability", "inhibition"]
+PARQUET_SUFFIXES = (".parquet", ".pq")
 
 _ALIASES = {
     "block_id": ("block_id", "block", "pairindex"),
@@ -58,8 +68,11 @@ def _read_table(path: Path, **kw: object) -> pd.DataFrame:
     try:
         if suffix in (".xlsx", ".xls"):
             return pd.read_excel(path, **kw)  # type: ignore[call-overload]
+        if suffix in PARQUET_SUFFIXES:
+            return pd.read_parquet(path)
         sep = "\t" if suffix in (".tsv", ".txt", ".tab") else ","
-        return pd.read_csv(path, sep=sep, comment=None, **kw)  # type: ignore[call-overload]
+        # round_trip: correctly rounded numbers, as the streamed reader (pyarrow) parses them
+        return pd.read_csv(path, sep=sep, comment=None, float_precision="round_trip", **kw)  # type: ignore[call-overload]
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         msg = f"cannot parse table: {exc}"
         raise InputError(msg, path=path) from exc
@@ -74,12 +87,10 @@ def _to_inhibition(values: np.ndarray, kind: ResponseKind) -> np.ndarray:
     raise InputError(msg)
 
 
-def blocks_from_frame(
-    df: pd.DataFrame, *, response: ResponseKind = "viability", path: Path | None = None
-) -> list[Block]:
-    """Blocks from a long table already in memory (see module docstring for columns)."""
-    lower = {str(c).strip().lower(): c for c in df.columns}
-    cols: dict[str, str] = {}
+def column_map(columns: Sequence[Any], *, path: Path | None = None) -> dict[str, Any]:
+    """Our column name -> the table's column (aliases and case as in the module docstring)."""
+    lower = {str(c).strip().lower(): c for c in columns}
+    cols: dict[str, Any] = {}
     for key, aliases in _ALIASES.items():
         for a in aliases:
             if a in lower:
@@ -90,9 +101,17 @@ def blocks_from_frame(
         msg = (
             f"missing column(s) {missing}; a synergy long table needs block_id (optional), drug1, "
             f"drug2, conc1, conc2, response (SynergyFinder names drug_row/drug_col/conc_r/conc_c "
-            f"also work); found columns {list(df.columns)}"
+            f"also work); found columns {list(columns)}"
         )
         raise InputError(msg, path=path)
+    return cols
+
+
+def blocks_from_frame(
+    df: pd.DataFrame, *, response: ResponseKind = "viability", path: Path | None = None
+) -> list[Block]:
+    """Blocks from a long table already in memory (see module docstring for columns)."""
+    cols = column_map(list(df.columns), path=path)
     for key in ("conc1", "conc2", "response"):
         num = pd.to_numeric(df[cols[key]], errors="coerce")
         bad = num.isna() & df[cols[key]].notna()
@@ -179,7 +198,7 @@ def blocks_from_frame(
 
 
 def read_long_table(path: str | Path, *, response: ResponseKind = "viability") -> list[Block]:
-    """Blocks from a SynergyFinder-style long table (CSV, TSV or XLSX)."""
+    """Blocks from a SynergyFinder-style long table (CSV, TSV, XLSX or Parquet)."""
     p = Path(path)
     return blocks_from_frame(_read_table(p), response=response, path=p)
 
@@ -231,6 +250,8 @@ def read_matrix(
 def read_blocks(path: str | Path, *, response: ResponseKind = "viability") -> list[Block]:
     """Long table or matrix, told apart by the header (a long table names its columns)."""
     p = Path(path)
+    if p.suffix.lower() in PARQUET_SUFFIXES:
+        return read_long_table(p, response=response)
     head = _read_table(p, nrows=1, header=None, dtype=str)
     first = [str(v).strip().lower() for v in head.iloc[0].tolist()]
     known = {a for aliases in _ALIASES.values() for a in aliases}

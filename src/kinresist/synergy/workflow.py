@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from kinresist.core.registry import InputSpec, Param, Workflow
 from kinresist.core.result import Result
 
-__all__ = ["GROUP_HELP", "WORKFLOWS"]
+__all__ = ["GROUP_HELP", "WORKFLOWS", "run_score", "stream_score"]
+
+#: Blocks scored together (and per Dask task); also :data:`kinresist.synergy.stream.CHUNK_BLOCKS`.
+CHUNK_BLOCKS = 10_000
 
 GROUP_HELP = {"synergy": "Drug-combination synergy: Bliss, HSA, Loewe, ZIP, CI."}
 
@@ -19,6 +23,44 @@ _RESPONSE = Param(
     default="viability",
     help="What the response column holds (% viability or % inhibition).",
 )
+
+
+#: Rows above which ``synergy score`` refuses an in-memory result: JSON/text/HTML hold every
+#: cell of every block (~0.1 MB per 8x8 block, ~0.4 MB while the JSON is written), so about
+#: 7,800 8x8 blocks need ~3 GB; screens are written as Parquet/TSV tables instead (streamed).
+MAX_IN_MEMORY_ROWS = 500_000
+#: Parquet/TSV runs of at most this many blocks (one chunk) get the complete in-memory result
+#: (per-block measurements for ``--db``, replicate bootstrap); larger ones are streamed.
+IN_MEMORY_BLOCKS = 1_000
+
+
+def _check_in_memory(path: Path) -> None:
+    """Refuse a screen that only tables can hold, before reading it (cheap size estimate)."""
+    from kinresist.errors import InputError
+    from kinresist.synergy.io import PARQUET_SUFFIXES
+
+    if not path.is_file():
+        return
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        import pyarrow.parquet as pq
+
+        rows = int(pq.ParquetFile(path).metadata.num_rows)
+    else:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+        rows = int(size / max(1, len(head)) * max(1, head.count(b"\n")))
+    if rows > MAX_IN_MEMORY_ROWS:
+        msg = (
+            f"about {rows:,} rows: too large for an in-memory result (JSON, text and HTML hold "
+            "every cell of every block); write the tables instead, streamed in bounded memory: "
+            "--format parquet --out SCORES.parquet (or --format tsv --out SCORES.tsv)"
+        )
+        raise InputError(msg, path=path)
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def run_score(
@@ -33,24 +75,39 @@ def run_score(
     seed: int = 123,
     sensitivity: bool = False,
     figures: bool | None = None,
+    chunk_blocks: int = CHUNK_BLOCKS,
+    dask: str | None = None,
 ) -> Result:
-    """Score every block (``synergy.score``)."""
+    """Score every block (``synergy.score``), in memory: the full result (body, figures).
+
+    Blocks are scored in chunks of ``chunk_blocks`` (as :func:`stream_score` does, so that both
+    give the same numbers), here or on the Dask cluster at ``dask``.
+    """
+    from functools import partial
+    from itertools import chain
+
     import numpy as np
 
+    from kinresist.core.distribute import map_ordered
     from kinresist.synergy.engine import score_blocks
     from kinresist.synergy.io import read_blocks
     from kinresist.synergy.replicates import bootstrap_scores, correct_baseline
     from kinresist.synergy.result import scores_result
 
+    _check_chunk(chunk_blocks)
     if plate_map is not None:
         from kinresist.synergy.plates import read_checkerboard_plates
 
         blocks, _qc = read_checkerboard_plates(input, plate_map)
     else:
+        _check_in_memory(input)
         blocks = read_blocks(input, response=response)
     meths = [m.strip() for m in methods.split(",") if m.strip()]
     blocks = [correct_baseline(b, baseline, mode=mode) for b in blocks]  # type: ignore[arg-type]
-    scores = score_blocks(blocks, mode=mode, methods=meths)
+    scorer = partial(score_blocks, mode=mode, methods=meths)
+    scores = list(
+        chain.from_iterable(map_ordered(scorer, _chunks(blocks, chunk_blocks), dask=dask))
+    )
     extra: dict[str, dict[str, Any]] = {}
     rng = np.random.default_rng(seed)
     for b in blocks:
@@ -67,17 +124,140 @@ def run_score(
     return scores_result(
         scores,
         inputs=inputs,
-        parameters={
-            "mode": mode,
-            "response": response,
-            "methods": meths,
-            "baseline": baseline,
-            "bootstrap_iterations": iterations,
-            "seed": seed,
-        },
+        parameters=_parameters(mode, response, meths, baseline, iterations, seed, chunk_blocks),
         extra=extra,
         figures=figures,
     )
+
+
+def _parameters(
+    mode: str,
+    response: str,
+    methods: list[str],
+    baseline: str,
+    iterations: int,
+    seed: int,
+    chunk_blocks: int,
+) -> dict[str, Any]:
+    return {
+        "mode": mode,
+        "response": response,
+        "methods": methods,
+        "baseline": baseline,
+        "bootstrap_iterations": iterations,
+        "seed": seed,
+        "chunk_blocks": chunk_blocks,
+    }
+
+
+def _check_chunk(chunk_blocks: int) -> None:
+    if chunk_blocks < 1:
+        from kinresist.errors import InputError
+
+        msg = f"--chunk-blocks must be at least 1, got {chunk_blocks}"
+        raise InputError(msg)
+
+
+def stream_score(
+    input: Path,
+    *,
+    out: Path,
+    fmt: str,
+    tables: Mapping[str, Path] | None = None,
+    plate_map: Path | None = None,
+    mode: Literal["exact", "synergyfinder"] = "exact",
+    response: Literal["viability", "inhibition"] = "viability",
+    methods: str = "zip,bliss,hsa,loewe",
+    baseline: str = "non",
+    iterations: int = 10,
+    seed: int = 123,
+    sensitivity: bool = False,
+    chunk_blocks: int = CHUNK_BLOCKS,
+    dask: str | None = None,
+) -> tuple[Result, list[Path]]:
+    """``synergy score`` writing Parquet/TSV tables as it goes (:mod:`kinresist.synergy.stream`).
+
+    A long table of more than :data:`IN_MEMORY_BLOCKS` blocks is streamed (bounded memory,
+    rich progress bar); a smaller one, a plate file or a dose matrix gets the complete in-memory
+    result (``written`` empty), with the same tables.
+    """
+    from itertools import chain
+
+    from kinresist.core.progress import progress_bar
+    from kinresist.errors import InputError
+    from kinresist.synergy.engine import METHODS
+    from kinresist.synergy.stream import (
+        ScoreOptions,
+        input_extent,
+        iter_chunks,
+        score_file,
+        streamable,
+    )
+
+    def in_memory() -> tuple[Result, list[Path]]:
+        res = run_score(
+            input,
+            plate_map=plate_map,
+            mode=mode,
+            response=response,
+            methods=methods,
+            baseline=baseline,
+            iterations=iterations,
+            seed=seed,
+            sensitivity=sensitivity,
+            chunk_blocks=chunk_blocks,
+            dask=dask,
+        )
+        return res, []
+
+    _check_chunk(chunk_blocks)
+    if plate_map is not None or not streamable(input):
+        return in_memory()
+    chunks = iter_chunks(input, chunk_blocks=chunk_blocks)
+    head = [next(chunks)]
+    head += [c for c in [next(chunks, None)] if c is not None]
+    if len(head) == 1 and head[0].n_blocks <= IN_MEMORY_BLOCKS:
+        return in_memory()
+    if sensitivity:
+        msg = (
+            f"--sensitivity adds IC50/RI/CSS per block to the JSON body; this table has more "
+            f"than {IN_MEMORY_BLOCKS:,} blocks and is streamed to tables: run "
+            "`kinresist synergy sensitivity` separately, or leave out --sensitivity"
+        )
+        raise InputError(msg, path=input)
+    meths = [m.strip().lower() for m in methods.split(",") if m.strip()]
+    bad = [m for m in meths if m not in METHODS]
+    if bad:
+        msg = f"unknown synergy method(s) {bad}; expected some of {list(METHODS)}"
+        raise InputError(msg)
+    outputs = [(out, fmt, "blocks")]
+    for table, path in (tables or {}).items():
+        outputs.append((path, _table_format(path), table or "blocks"))
+    options = ScoreOptions(mode=mode, methods=tuple(meths), response=response, baseline=baseline)
+    params = _parameters(mode, response, meths, baseline, iterations, seed, chunk_blocks)
+    with progress_bar("synergy score", total=input_extent(input), unit="blocks") as bar:
+        return score_file(
+            input,
+            outputs=outputs,
+            options=options,
+            parameters=params,
+            chunk_blocks=chunk_blocks,
+            dask=dask,
+            progress=bar,
+            chunks=chain(head, chunks),
+        )
+
+
+def _table_format(path: Path) -> str:
+    from kinresist.errors import InputError
+
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return "parquet"
+    if suffix in (".csv", ".tsv", ".txt"):
+        return "tsv"
+    msg = f"cannot tell the table format from {path.name!r}; use a .csv, .tsv or .parquet name"
+    raise InputError(msg, path=path)
 
 
 def run_sensitivity(
@@ -184,6 +364,15 @@ WORKFLOWS = [
                 "sensitivity", bool, default=False, help="Also compute IC50, RI and CSS per block."
             ),
             Param(
+                "chunk_blocks",
+                int,
+                default=CHUNK_BLOCKS,
+                help="Blocks scored together (one Dask task; a screen is streamed in chunks of "
+                "this size, ~40 KB of memory per block). Recorded in the parameters: the engine "
+                "may fit large batches with its compiled kernel (docs/synergy.md).",
+                web=False,
+            ),
+            Param(
                 "csv", Path, output="table:cells", help="Also write the tidy per-cell table (CSV)."
             ),
             Param("report", Path, output="html", help="Also write a self-contained HTML report."),
@@ -194,6 +383,8 @@ WORKFLOWS = [
         sample_type="cell_line",
         long_running=True,
         default_format="json",
+        distributable=True,
+        stream="kinresist.synergy.workflow:stream_score",
     ),
     Workflow(
         group="synergy",

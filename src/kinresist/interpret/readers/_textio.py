@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
 
+from kinresist._progress import Progress
 from kinresist.errors import InputError
 
 __all__ = ["iter_lines", "read_delimited"]
@@ -31,11 +33,18 @@ def _open_bytes(path: Path) -> io.BufferedIOBase:
 
 
 def iter_lines(path: str | PathLike[str]) -> Iterator[tuple[int, str]]:
-    """Yield ``(line_number, text)`` without line endings; non-UTF-8 bytes name their line."""
+    """Yield ``(line_number, text)`` without line endings; non-UTF-8 bytes name their line.
+
+    A long read shows a progress line on an interactive terminal (:mod:`kinresist._progress`).
+    """
     p = Path(path)
-    with _open_bytes(p) as fh:
+    with _open_bytes(p) as fh, Progress(f"reading {p.name}") as progress:
+        number = 0
         try:
-            for number, raw in enumerate(fh, start=1):
+            for raw in fh:
+                number += 1
+                if not number & 0xFFF:
+                    progress.update(number)
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
@@ -45,8 +54,14 @@ def iter_lines(path: str | PathLike[str]) -> Iterator[tuple[int, str]]:
                         "(re-save the file as UTF-8, e.g. iconv -f latin1 -t utf-8)"
                     )
                     raise InputError(msg, path=p, line=number) from None
-                yield number, text.rstrip("\r\n")
-        except (OSError, EOFError) as exc:
+                if number == 1:
+                    text = text.removeprefix("\ufeff")
+                text = text.rstrip("\r\n")
+                parts = text.split("\r")  # old Mac line endings: one raw line holds several
+                for k, part in enumerate(parts):
+                    number += 1 if k else 0
+                    yield number, part
+        except (OSError, EOFError, zlib.error) as exc:
             msg = f"cannot read the file ({exc}); expected plain text or a complete gzip file"
             raise InputError(msg, path=p) from None
 
@@ -66,10 +81,24 @@ def read_delimited(path: str | PathLike[str]) -> tuple[list[str], list[tuple[int
         raise InputError(msg, path=p)
     n0, head = body[0]
     delim = "\t" if "\t" in head else ("," if "," in head else (";" if ";" in head else "\t"))
-    header = [h.strip().lower() for h in next(csv.reader([head], delimiter=delim))]
+    try:
+        header = [h.strip().lower() for h in next(csv.reader([head], delimiter=delim))]
+    except csv.Error as exc:
+        msg = f"cannot split the header into columns ({exc})"
+        raise InputError(msg, path=p, line=n0) from None
+    seen: set[str] = set()
+    for h in header:
+        if h and h in seen:
+            msg = f"column {h!r} appears twice in the header; give every column one name"
+            raise InputError(msg, path=p, line=n0, column=h)
+        seen.add(h)
     rows: list[tuple[int, dict[str, str]]] = []
     for n, text in body[1:]:
-        cells = next(csv.reader([text], delimiter=delim))
+        try:
+            cells = next(csv.reader([text], delimiter=delim))
+        except csv.Error as exc:
+            msg = f"cannot split the line into cells ({exc}); expected {delim!r}-separated values"
+            raise InputError(msg, path=p, line=n) from None
         if len(cells) != len(header):
             msg = (
                 f"{len(cells)} cells but the header (line {n0}) has {len(header)}; "

@@ -7,6 +7,11 @@ Columns used: ``Hugo_Symbol``, ``HGVSp_Short`` (else ``HGVSp``), ``HGVSc``,
 insertions (``Reference_Allele`` ``-``, ``Start_Position`` = base before) and
 deletions (``Tumor_Seq_Allele2`` ``-``) are converted to anchor-less alleles.
 Only genes the KB knows become findings.
+
+Refused (``InputError`` naming file, line, column): a header without mutation rows (not "no
+resistance mechanism"), counts that are not non-negative whole numbers (``inf``, ``-3``,
+``2.5``), alt reads above the depth (alt > 0 at depth 0 included), the same sample x gene x
+change twice with different VAFs (identical copies are kept once with a warning).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from kinresist.interpret._kbindex import KBIndex
 from kinresist.interpret.finding import Finding
 from kinresist.interpret.names import normalise_cdna, parse_protein
 from kinresist.interpret.readers._textio import read_delimited
+from kinresist.interpret.readers._validate import Duplicates, no_records, parse_count
 from kinresist.kb.coordinates import normalise_chrom, normalise_genome
 from kinresist.kb.model import GenomicAllele
 
@@ -37,32 +43,15 @@ def read_maf(path: str | PathLike[str], *, genome: str | None = None, kb: Any) -
         if col not in header:
             msg = f"no {col!r} column; expected a MAF with Hugo_Symbol, HGVSp_Short, t_alt_count, t_depth..."
             raise InputError(msg, path=p)
+    if not rows:
+        raise no_records(p, "mutation rows")
     out: list[Finding] = []
+    dups = Duplicates(p, "MAF row")
     for n, row in rows:
         gene = row["hugo_symbol"].strip().upper()
+        vaf = _vaf(row, p, n)  # every row's counts are checked, not only the KB genes'
         if gene not in idx.genes:
             continue
-        vaf = None
-        alt_n = row.get("t_alt_count", "")
-        depth = row.get("t_depth", "")
-        try:
-            if alt_n not in {"", "."}:
-                a = int(float(alt_n))
-                d = (
-                    int(float(depth))
-                    if depth not in {"", "."}
-                    else a + int(float(row.get("t_ref_count", "0") or 0))
-                )
-                if a < 0 or d < 0:
-                    raise ValueError
-                if d > 0:
-                    vaf = a / d
-        except ValueError:
-            msg = f"t_alt_count {alt_n!r} / t_depth {depth!r} are not non-negative integers"
-            raise InputError(msg, path=p, line=n) from None
-        if vaf is not None and vaf > 1:
-            msg = f"t_alt_count {alt_n} exceeds t_depth {depth} (VAF {vaf:.3g} > 1); check the count columns"
-            raise InputError(msg, path=p, line=n, column="t_alt_count")
         hgvs_p = (row.get("hgvsp_short") or row.get("hgvsp") or "").strip()
         hgvs_p = hgvs_p.split(":", 1)[-1]
         hgvs_c = (row.get("hgvsc") or "").strip()
@@ -98,6 +87,14 @@ def read_maf(path: str | PathLike[str], *, genome: str | None = None, kb: Any) -
         pc = parse_protein(hgvs_p) if hgvs_p else None
         source = f"maf:{p.name}:{n}"
         sample = row.get("tumor_sample_barcode") or None
+        change = (pc.short if pc is not None else None) or allele or hgvs_c
+        if change and dups.seen(
+            (sample, gene, change),
+            vaf,
+            line=n,
+            describe=f"{sample or ''} {gene} {hgvs_p or hgvs_c}".strip(),
+        ):
+            continue
         if pc is not None:
             out.append(Finding(gene, pc.short, pc.kind, vaf=vaf, hgvs_c=hgvs_c or None, hgvs_p=pc.hgvs_p,
                                genomic=allele, genome=build, source=source, sample=sample))  # fmt: skip
@@ -112,4 +109,26 @@ def read_maf(path: str | PathLike[str], *, genome: str | None = None, kb: Any) -
         if hgvs_c:
             out.append(Finding(gene, hgvs_c, "substitution" if ">" in hgvs_c else "delins", vaf=vaf, hgvs_c=hgvs_c,
                                genomic=allele, genome=build, source=source, sample=sample))  # fmt: skip
+    dups.finish()
     return out
+
+
+def _vaf(row: dict[str, str], p: Path, n: int) -> float | None:
+    """VAF from ``t_alt_count`` / ``t_depth`` (else alt + ``t_ref_count``); counts are
+    non-negative whole numbers and alt reads never exceed the depth."""
+    alt_n = parse_count(row.get("t_alt_count", ""), what="t_alt_count", path=p, line=n)
+    depth = parse_count(row.get("t_depth", ""), what="t_depth", path=p, line=n)
+    if alt_n is None:
+        return None
+    if depth is None:
+        ref_n = parse_count(row.get("t_ref_count", ""), what="t_ref_count", path=p, line=n)
+        depth = None if ref_n is None else alt_n + ref_n
+    if depth is None:
+        return None
+    if alt_n > depth:
+        msg = (
+            f"t_alt_count {alt_n} exceeds t_depth {depth} (alt reads cannot exceed the reads "
+            "covering the position); check the count columns"
+        )
+        raise InputError(msg, path=p, line=n, column="t_alt_count")
+    return alt_n / depth if depth > 0 else None

@@ -12,6 +12,9 @@ Column names are case-insensitive; accepted aliases are listed per reader.
   ``call``. A row is a gain when ``call`` says amplification/amp/gain; without a call,
   when the copy number is >= :data:`GAIN_COPY_NUMBER`. Losses and neutral rows are
   not findings.
+
+Every reader refuses a header without rows, and the same finding twice with different values
+(identical copies are kept once, with a warning); see :mod:`._validate`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from kinresist.errors import InputError
 from kinresist.interpret.finding import Finding
 from kinresist.interpret.names import FUSION_EXONS_TO_VARIANT, is_amplification, parse_fusion
 from kinresist.interpret.readers._textio import read_delimited
+from kinresist.interpret.readers._validate import Duplicates, no_records
 from kinresist.interpret.readers.text import make_finding, parse_fraction
 
 __all__ = ["GAIN_COPY_NUMBER", "read_cnv", "read_findings_table", "read_fusions"]
@@ -81,6 +85,9 @@ def read_findings_table(path: str | PathLike[str]) -> list[Finding]:
     vcol = _col(header, "vaf", "af", "allele_fraction")
     ccol = _col(header, "copy_number", "cn")
     scol = _col(header, "sample", "sample_id")
+    if not rows:
+        raise no_records(p, "findings")
+    dups = Duplicates(p, "finding")
     out = []
     for n, row in rows:
         vaf = None
@@ -90,10 +97,13 @@ def read_findings_table(path: str | PathLike[str]) -> list[Finding]:
         if cn is not None and cn < 0:
             msg = f"copy_number {cn:g} is negative"
             raise InputError(msg, path=p, line=n, column="copy_number")
-        out.append(
-            make_finding(row[gcol], row[acol], vaf=vaf, copy_number=cn, source=f"table:{p.name}:{n}",
-                         sample=(row[scol] or None) if scol else None, path=str(p), line=n)
-        )  # fmt: skip
+        f = make_finding(row[gcol], row[acol], vaf=vaf, copy_number=cn, source=f"table:{p.name}:{n}",
+                         sample=(row[scol] or None) if scol else None, path=str(p), line=n)  # fmt: skip
+        raw_key = (f.sample, row[gcol].strip().upper(), " ".join(row[acol].lower().split()))
+        if dups.seen(raw_key, (vaf, cn), line=n, describe=f"{f.gene} {row[acol].strip()}"):
+            continue
+        out.append(f)
+    dups.finish()
     return out
 
 
@@ -112,6 +122,9 @@ def read_fusions(path: str | PathLike[str]) -> list[Finding]:
     if fcol is None and (pcol is None or gcol is None):
         msg = f"expected a 'fusion' column or 'partner' and 'gene' columns (found: {', '.join(header)})"
         raise InputError(msg, path=p, line=1)
+    if not rows:
+        raise no_records(p, "fusion calls")
+    dups = Duplicates(p, "fusion call")
     out = []
     for n, row in rows:
         if fcol is not None and row[fcol]:
@@ -147,10 +160,14 @@ def read_fusions(path: str | PathLike[str]) -> list[Finding]:
             if vafcol and row[vafcol]
             else None
         )
+        sample = (row[scol] or None) if scol else None
+        if dups.seen((sample, gene, name), vaf, line=n, describe=name):
+            continue
         out.append(
             Finding(gene, name, "fusion", vaf=vaf, fusion_partner=partner or None, fusion_variant=variant,
-                    source=f"fusions:{p.name}:{n}", sample=(row[scol] or None) if scol else None)
+                    source=f"fusions:{p.name}:{n}", sample=sample)
         )  # fmt: skip
+    dups.finish()
     return out
 
 
@@ -166,6 +183,9 @@ def read_cnv(path: str | PathLike[str]) -> list[Finding]:
     if ccol is None and lcol is None and callcol is None:
         msg = f"expected a copy_number, log2 or call column (found: {', '.join(header)})"
         raise InputError(msg, path=p, line=1)
+    if not rows:
+        raise no_records(p, "copy-number rows")
+    dups = Duplicates(p, "copy-number row")
     out = []
     for n, row in rows:
         cn = _number(row[ccol], "copy_number", p, n) if ccol else None
@@ -197,9 +217,17 @@ def read_cnv(path: str | PathLike[str]) -> list[Finding]:
                 gained = True  # GISTIC-style: 1 gain, 2 amplification
         else:
             gained = cn is not None and cn >= GAIN_COPY_NUMBER
+        gene = row[gcol].strip().upper()
+        if not gene:
+            msg = "empty gene"
+            raise InputError(msg, path=p, line=n, column=gcol)
+        sample = (row[scol] or None) if scol else None
+        if dups.seen((sample, gene), (cn, call), line=n, describe=f"{gene} copy number"):
+            continue
         if gained:
             out.append(
-                Finding(row[gcol].strip().upper(), "AMPLIFICATION", "amplification", copy_number=cn,
-                        source=f"cnv:{p.name}:{n}", sample=(row[scol] or None) if scol else None)
+                Finding(gene, "AMPLIFICATION", "amplification", copy_number=cn,
+                        source=f"cnv:{p.name}:{n}", sample=sample)
             )  # fmt: skip
+    dups.finish()
     return out

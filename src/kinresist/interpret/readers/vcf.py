@@ -14,7 +14,9 @@ see docs/interpretation.md. Records inside a KB gene's curated CDS but not in th
 become findings named by their cDNA change (``c.3605G>A``), whose effect is unknown.
 
 Errors (``InputError`` with path, line, what was expected and the fix): missing
-``##fileformat`` header or ``#CHROM`` line, wrong column counts, contigs that are no
+``##fileformat`` header or ``#CHROM`` line, no records after the header (an empty call set
+is not evidence of absence), wrong column counts, negative AD counts, the same allele twice with
+different VAFs (identical duplicate records are kept once, with a warning), contigs that are no
 chromosome (``NC_000002.12``, ``scaffold_1``), non-integer/negative POS, REF/ALT with
 characters other than ACGTN, VAF outside 0-1, non-UTF-8 bytes, and a build mismatch
 (``##reference``/``##contig`` lengths or KB alleles of the other build).
@@ -33,6 +35,7 @@ from kinresist.interpret._kbindex import KBIndex
 from kinresist.interpret.finding import Finding, Genome
 from kinresist.interpret.names import normalise_cdna, parse_protein
 from kinresist.interpret.readers._textio import iter_lines
+from kinresist.interpret.readers._validate import Duplicates, no_records
 from kinresist.interpret.readers._vcfsupport import Near, VcfHeader, kb_match, parse_meta
 from kinresist.kb.coordinates import normalise_chrom, normalise_genome
 from kinresist.kb.knowledge_base import normalise_allele
@@ -114,6 +117,9 @@ def _vaf(
         except ValueError:
             msg = f"FORMAT AD {fmt['AD']!r} is not a list of integers"
             raise InputError(msg, path=path, line=line) from None
+        if any(x < 0 for x in ad):
+            msg = f"FORMAT AD {fmt['AD']!r} has a negative read count"
+            raise InputError(msg, path=path, line=line)
         total = sum(ad)
         if total > 0 and alt_i + 1 < len(ad):
             return check(ad[alt_i + 1] / total, "FORMAT AD alt fraction")
@@ -148,6 +154,7 @@ def read_vcf(
         tuple[int, str, int, str, str, float | None]
     ] = []  # unannotated, matched at the end
     n_records = 0
+    dups = Duplicates(p, "VCF record")
     for number, line in iter_lines(p):
         if number == 1 and not line.startswith("##fileformat=VCF"):
             msg = "missing VCF header: the first line must be '##fileformat=VCFv4.x'; the file is truncated or not a VCF"
@@ -215,6 +222,13 @@ def read_vcf(
                 msg = f"ALT {alt!r} has characters other than A, C, G, T, N (symbolic alleles must be in <>)"
                 raise InputError(msg, path=p, line=number, column="ALT")
             vaf = _vaf(info, fmt, alt_i, p, number)
+            if dups.seen(
+                (chrom, pos, ref.upper(), alt.upper()),
+                vaf,
+                line=number,
+                describe=f"{raw_chrom}:{pos} {ref}>{alt}",
+            ):
+                continue
             for b in ("GRCh37", "GRCh38"):
                 if near.ref_agrees(b, chrom, pos, ref) or (
                     near.near(b, chrom, pos) and kb_match(idx, b, chrom, pos, ref, alt)  # type: ignore[arg-type]
@@ -248,6 +262,8 @@ def read_vcf(
     if not seen_chrom:
         msg = "truncated VCF: no '#CHROM POS ID REF ALT QUAL FILTER INFO' header line"
         raise InputError(msg, path=p)
+    if n_records == 0:
+        raise no_records(p, "variant records")
     if votes[build] == 0 and votes[_other(build)] > 0:
         other = _other(build)
         msg = (
@@ -262,6 +278,7 @@ def read_vcf(
         findings += _coordinate_findings(
             idx, build, p, number, chrom, pos, ref, alt, vaf, sample, near
         )
+    dups.finish()
     return findings
 
 
