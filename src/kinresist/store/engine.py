@@ -90,7 +90,9 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             # SQLite rebuilds tables to alter them (batch mode); with foreign keys on, dropping
             # the old table would cascade-delete every child row. The migration runs on its own
             # connection with keys off, and the references are checked afterwards.
-            plain = make_engine(engine.url.render_as_string(hide_password=False), foreign_keys=False)
+            plain = make_engine(
+                engine.url.render_as_string(hide_password=False), foreign_keys=False
+            )
             try:
                 with plain.begin() as connection:
                     cfg.attributes["connection"] = connection
