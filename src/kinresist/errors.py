@@ -92,6 +92,14 @@ class InputError(KinresistError, ValueError):
         prefix = (", ".join(where) + ": ") if where else ""
         super().__init__(prefix + message)
 
+    def located(self, path: str | PathLike[str]) -> InputError:
+        """The same error attributed to ``path`` (for an error raised where the file was not
+        known, e.g. by a check on already-read values)."""
+        try:
+            return type(self)(self.detail, path=path, line=self.line, column=self.column)
+        except TypeError:  # a subclass with another signature
+            return InputError(self.detail, path=path, line=self.line, column=self.column)
+
 
 class UnitError(InputError):
     """Unknown or inconsistent units."""

@@ -74,6 +74,8 @@ class Outcome:
     file_name: str
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: for an internal error: the innermost kinresist frames of the traceback (``--debug``)
+    where: str = ""
 
     def signature(self) -> str:
         """A short key that groups failures with the same cause."""
@@ -363,6 +365,21 @@ def _process_like_streams() -> Iterator[tuple[io.BytesIO, io.BytesIO]]:
 
 
 @contextlib.contextmanager
+def _restored_env() -> Iterator[None]:
+    """Undo what a command sets in os.environ (``--debug``, ``--quiet``, the piped width)."""
+    keys = ("KINRESIST_QUIET", "KINRESIST_DEBUG", "COLUMNS")
+    before = {k: os.environ.get(k) for k in keys}
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
 def _alarm(seconds: int) -> Iterator[None]:
     if not hasattr(signal, "SIGALRM") or seconds <= 0:
         yield
@@ -386,7 +403,6 @@ def run_cli(
     """``kinresist ARGV`` in this process; (exit code or None on timeout, stdout, stderr)."""
     from kinresist.cli.main import main
 
-    env_before = {k: os.environ.get(k) for k in ("KINRESIST_QUIET", "KINRESIST_DEBUG", "COLUMNS")}
     code: int | None
     old_hook = sys.unraisablehook
 
@@ -395,7 +411,7 @@ def run_cli(
         sys.stderr.write(f"Exception ignored in: {u.object!r}\n")
         traceback.print_exception(u.exc_type, u.exc_value, u.exc_traceback, file=sys.stderr)
 
-    with _process_like_streams() as (out_b, err_b):
+    with _process_like_streams() as (out_b, err_b), _restored_env():
         sys.unraisablehook = unraisable
         try:
             with warnings.catch_warnings(), _alarm(timeout):
@@ -417,12 +433,29 @@ def run_cli(
         sys.stderr.flush()
         stdout = out_b.getvalue().decode("utf-8", errors="replace")
         stderr = err_b.getvalue().decode("utf-8", errors="replace")
-    for k, v in env_before.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
     return code, stdout, stderr
+
+
+def debug_trace(argv: Sequence[str], *, frames: int = 3) -> str:
+    """Rerun with ``--debug`` and return where the exception came from: the innermost
+    ``frames`` frames under ``src/kinresist`` and the exception line."""
+    from kinresist.cli.main import main
+
+    with (
+        _process_like_streams(),
+        _restored_env(),
+        warnings.catch_warnings(),
+        _alarm(EXAMPLE_TIMEOUT_S),
+    ):
+        warnings.simplefilter("ignore")
+        try:
+            main(["--debug", *argv])
+        except BaseException as exc:  # noqa: BLE001 - the point is to see any exception
+            tb = traceback.extract_tb(exc.__traceback__)
+            ours = [f for f in tb if "/src/kinresist/" in f.filename] or list(tb)
+            where = [f"{f.filename.split('/src/')[-1]}:{f.lineno} {f.name}" for f in ours[-frames:]]
+            return " <- ".join(reversed(where)) + f" :: {type(exc).__name__}: {str(exc)[:160]}"
+    return ""
 
 
 def _renderings(name: str) -> set[str]:
@@ -578,7 +611,12 @@ def run_mutated(
         problems = violations(
             code, out, err, names=names_all, json_out=t.fmt_json, store_changed=changed
         )
-        return Outcome(t.name, code, out, err, list(mutations), fname, problems, elapsed)
+        where = ""
+        if code == 1:
+            if db is not None:
+                shutil.copyfile(template, db)  # type: ignore[arg-type]
+            where = debug_trace(argv)
+        return Outcome(t.name, code, out, err, list(mutations), fname, problems, elapsed, where)
     finally:
         shutil.rmtree(ex, ignore_errors=True)
 

@@ -3,6 +3,7 @@
     python tests/fuzz/run.py --long                     # 100 000 inputs, every target, 2 jobs
     python tests/fuzz/run.py --inputs 5000 --jobs 2     # a fraction of it
     python tests/fuzz/run.py --inputs 2000 --targets interpret.vcf,dose.fit --seed 7
+    python tests/fuzz/run.py --long --inputs 0          # only the every-section truncation pass
     python tests/fuzz/run.py --list                     # the targets
 
 Same targets, mutators and contract as the CI suite (tests/fuzz/test_fuzz_cli.py), driven by a
@@ -67,6 +68,7 @@ def _work(args: tuple[list[str], int, int, str, str]) -> dict[str, object]:
                     "mutations": o.mutations,
                     "file_name": o.file_name,
                     "stderr": o.stderr[-2000:],
+                    "where": o.where,
                     "count": 0,
                 }
             failures[key]["count"] = int(failures[key]["count"]) + 1  # type: ignore[call-overload]
@@ -101,11 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         for t in fh.TARGETS:
             print(f"{t.name:24s} owner {t.owner}")
         return 0
-    total = a.inputs or (100_000 if a.long else 2000)
+    total = a.inputs if a.inputs is not None else (100_000 if a.long else 2000)
     names = [n for n in a.targets.split(",") if n] or [t.name for t in fh.TARGETS]
     weights = {n: WEIGHT.get(n, 1.0) for n in names}
     scale = total / sum(weights.values())
-    per = {n: max(1, round(weights[n] * scale)) for n in names}
+    per = {n: max(1, round(weights[n] * scale)) if total else 0 for n in names}
     # one task per (target, chunk) so that the jobs stay busy
     chunk = 100
     tasks = []
@@ -178,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  [{f['count']}x] {f['target']}: {f['problems']} {f['mutations']} :: {tail[0][:200]}"
         )
+        if f.get("where"):
+            print(f"        at {f['where']}")
     if a.json is not None:
         a.json.write_text(json.dumps(summary, indent=1, default=str) + "\n", encoding="utf-8")
     return 1 if failures else 0

@@ -41,45 +41,6 @@ BUDGET = {
 DEFAULT_BUDGET = 8
 SEED = int(os.environ.get("KINRESIST_FUZZ_SEED", "0"))
 
-#: CI examples that break the contract in code this suite does not own (owner, input, error):
-#: reported to the owners and listed in docs/reliability.md. Not strict: they pass once fixed.
-KNOWN_FUZZ = {
-    "synergy.map": "synergy/plates.py _table: a map named .xlsx that is not a workbook -> "
-    "ValueError 'Excel file format cannot be determined' (exit 1)",
-    "ddpcr.results": "ddpcr results reader: rows shuffled + header names swapped -> KeyError "
-    "'merged' (exit 1); ddPCR is being rewritten",
-    "tme.associate": "tme: 'subjects must be unique in the tumour table' does not name the file",
-    "ngs.bam": "ngs/regions.py check_bam: a damaged BAM leaves pysam's 'OSError: Closing failed' "
-    "traceback on stderr (unraisable in AlignmentFile.__dealloc__) beside the InputError",
-    "study.manifest": "monitoring study import: a manifest whose name is not UTF-8 is printed to "
-    "stdout after the commit -> UnicodeEncodeError (exit 1, store written)",
-}
-KNOWN_TRUNCATION = {
-    "elisa.quantify": "tme/io.py read_table: an empty file -> csv.Error 'Could not determine "
-    "delimiter' (exit 1)",
-    "gsea.score": "tme/io.py read_table: an empty file -> csv.Error 'Could not determine "
-    "delimiter' (exit 1)",
-    "gsea.prerank": "gsea: 'no gene set has between 3 and 500 genes' does not name the file",
-    "gsea.gmt": "gsea: 'no gene set has between 3 and 500 genes' does not name the file",
-    "flow.workspace": "flow/readers.py read_gating: a workspace cut mid-tag -> lxml "
-    "XMLSyntaxError (exit 1)",
-    "blot.image": "blot/image.py: a TIFF cut after its first 4 bytes -> struct.error 'unpack "
-    "requires a buffer of 4 bytes' (exit 1)",
-    "synergy.map": "synergy/plates.py _table: an empty map -> pandas EmptyDataError (exit 1)",
-    "tme.associate": "tme/io.py read_table: an empty file -> csv.Error 'Could not determine "
-    "delimiter' (exit 1)",
-    "ngs.bam": KNOWN_FUZZ["ngs.bam"],
-}
-
-
-def _targets(known: dict[str, str]) -> list[object]:
-    return [
-        pytest.param(t.name, marks=pytest.mark.xfail(reason=known[t.name], strict=False))
-        if t.name in known
-        else t.name
-        for t in fh.TARGETS
-    ]
-
 
 @pytest.fixture(scope="session")
 def fuzz_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -100,12 +61,13 @@ def _report(o: fh.Outcome) -> str:
     return (
         f"{o.target} violated the contract: {o.problems}\n"
         f"mutations {o.mutations}, file name {o.file_name!r}, exit {o.code}\n"
-        f"stderr: {o.stderr[-1500:]}\nstdout: {o.stdout[:300]}"
+        f"stderr: {o.stderr[-1500:]}\nstdout: {o.stdout[:300]}\n"
+        + (f"at: {o.where}" if o.where else "")
     )
 
 
 @pytest.mark.hypothesis
-@pytest.mark.parametrize("name", _targets(KNOWN_FUZZ))
+@pytest.mark.parametrize("name", [t.name for t in fh.TARGETS])
 def test_fuzz_target(
     name: str, fuzz_root: Path, fuzz_seeds: dict[str, dict[str, Path]], fuzz_template: Path
 ) -> None:
@@ -132,7 +94,7 @@ def test_fuzz_target(
     check()
 
 
-@pytest.mark.parametrize("name", _targets(KNOWN_TRUNCATION))
+@pytest.mark.parametrize("name", [t.name for t in fh.TARGETS])
 def test_truncated_at_every_section(
     name: str, fuzz_root: Path, fuzz_seeds: dict[str, dict[str, Path]], fuzz_template: Path
 ) -> None:
@@ -142,7 +104,7 @@ def test_truncated_at_every_section(
     files = fuzz_seeds[t.role.split("/")[0]]
     src = files[t.role.split("/")[1]]
     budget = BUDGET.get(name, DEFAULT_BUDGET)
-    limit = 2 if budget <= 2 else 3 if budget <= 6 else 5
+    limit = 2 if budget <= 2 else 3 if budget <= 6 else 4
     for what, cut in fh.truncations(t, src, limit=limit):
         o = fh.run_mutated(
             t, files, cut, mutations=[what], workdir=fuzz_root, template=fuzz_template

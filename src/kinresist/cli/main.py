@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 import typer
@@ -123,12 +125,33 @@ def _wide_when_piped() -> Callable[[], None]:
     return undo
 
 
+def _printable_streams() -> Callable[[], None]:
+    """Let stdout/stderr print any file name: a name that is not valid UTF-8 (held by Python
+    as surrogate escapes) is printed backslash-escaped instead of raising UnicodeEncodeError
+    after the work is done. Returns the undo."""
+    undo: list[tuple[Any, str]] = []
+    for stream in (sys.stdout, sys.stderr):
+        errors = getattr(stream, "errors", None)
+        if errors == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+            undo.append((stream, errors))
+
+    def restore() -> None:
+        for stream, errors in undo:
+            with contextlib.suppress(ValueError):  # closed meanwhile
+                stream.reconfigure(errors=errors)
+
+    return restore
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 internal error, 2 bad input or usage)."""
     undo = _wide_when_piped()
+    restore = _printable_streams()
     try:
         return _main(argv)
     finally:
+        restore()
         undo()
 
 

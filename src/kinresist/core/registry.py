@@ -19,12 +19,15 @@ returns a :class:`~kinresist.core.result.Result`. ``report`` and ``text`` are na
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from kinresist.errors import InputError
 
 if TYPE_CHECKING:
     from kinresist.core.result import Result
@@ -167,15 +170,35 @@ class Workflow:
         """Run the workflow with inputs and options by name (defaults filled in)."""
         call = {p.name: p.default for p in self.params if p.output is None}
         call.update(kwargs)
+        files: list[Path] = []
         for spec in self.inputs:
             value = call.get(spec.name)
             if value is None:
                 continue
             if spec.multiple:
                 call[spec.name] = [Path(v) for v in value]
+                files += call[spec.name]
             else:
                 call[spec.name] = Path(value)
-        return self.runner()(**call)
+                files.append(call[spec.name])
+        try:
+            return self.runner()(**call)
+        except InputError as exc:
+            # a check on values already read (too few standards, no responders, ...) may not
+            # know the file: with one input file, that is the file the user must fix
+            if exc.path is None and len(files) == 1 and not _names_a_file(call, files):
+                raise exc.located(files[0]) from exc
+            raise
+
+
+def _names_a_file(call: Mapping[str, Any], inputs: list[Path]) -> bool:
+    """Whether an option (not an input) names an existing file, e.g. ``--standards T.csv``."""
+    for value in call.values():
+        if isinstance(value, (str, Path)) and value not in inputs and str(value):
+            with contextlib.suppress(OSError, ValueError):
+                if Path(value).is_file():
+                    return True
+    return False
 
 
 def resolve(ref: str) -> Callable[..., Any]:

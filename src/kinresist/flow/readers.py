@@ -172,13 +172,18 @@ class GatingSource:
 def _xml_root_tag(p: Path) -> str:
     from lxml import etree
 
+    root: str | None = None
     try:
+        # the whole document is read: a file cut mid-tag is refused here, not by a later parse
         with p.open("rb") as fh:
             for _event, el in etree.iterparse(fh, events=("start",)):
-                return str(etree.QName(el).localname)
+                if root is None:
+                    root = str(etree.QName(el).localname)
     except etree.XMLSyntaxError as exc:
         msg = f"not well-formed XML ({exc}); expected a Gating-ML 2.0 file or a FlowJo 10 .wsp"
-        raise InputError(msg, path=p) from exc
+        raise InputError(msg, path=p, line=exc.lineno) from exc
+    if root is not None:
+        return root
     msg = "empty XML document; expected a Gating-ML 2.0 file or a FlowJo 10 .wsp"
     raise InputError(msg, path=p)
 

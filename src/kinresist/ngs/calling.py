@@ -309,11 +309,16 @@ def _sample_name(bam: str | Path) -> str:
     if p.is_file():
         import pysam
 
-        try:
-            with pysam.AlignmentFile(str(p), "rb", check_sq=False) as fh:
-                names = {rg.get("SM") for rg in fh.header.to_dict().get("RG", []) if rg.get("SM")}
-        except (OSError, ValueError):
-            names = set()
+        from kinresist.ngs._htslib import quiet_open
+
+        names: set[Any] = set()
+        with quiet_open():
+            try:
+                with pysam.AlignmentFile(str(p), "rb", check_sq=False) as fh:
+                    rgs = fh.header.to_dict().get("RG", [])
+                    names = {rg.get("SM") for rg in rgs if rg.get("SM")}
+            except (OSError, ValueError, NotImplementedError):
+                names = set()  # check_bam names the problem
         if len(names) == 1:
             return str(names.pop())
     return p.name.removesuffix(".bam")

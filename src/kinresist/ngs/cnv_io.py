@@ -137,11 +137,18 @@ def count_target_molecules(
     import pysam
 
     p = Path(bam_path)
-    try:
-        bam = pysam.AlignmentFile(str(p), "rb")
-    except (OSError, ValueError) as exc:
-        msg = f"cannot open BAM ({exc}); expected a coordinate-sorted, indexed BAM"
-        raise InputError(msg, path=p) from None
+    from kinresist.ngs._htslib import quiet_open
+
+    failure = None
+    with quiet_open():
+        try:
+            bam = pysam.AlignmentFile(str(p), "rb")
+        except (OSError, ValueError, NotImplementedError) as exc:
+            # NotImplementedError: a damaged BGZF header ('seek not implemented ...')
+            failure = str(exc)
+    if failure is not None:
+        msg = f"cannot open BAM ({failure}); expected a coordinate-sorted, indexed BAM"
+        raise InputError(msg, path=p)
     with bam:
         if not bam.has_index():
             msg = f"BAM has no index; run `samtools index {p}`"

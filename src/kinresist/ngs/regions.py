@@ -126,14 +126,21 @@ def check_bam(
     if not bam_path.exists():
         msg = "BAM file not found"
         raise InputError(msg, path=bam_path)
-    try:
-        with pysam.AlignmentFile(str(bam_path), "rb", require_index=False) as bam:
-            header = bam.header.to_dict()
-            contigs = set(bam.references)
-            has_index = bam.has_index() if bam.is_bam or bam.is_cram else False
-    except (OSError, ValueError) as exc:
-        msg = f"cannot read BAM ({exc}); expected a BAM file"
-        raise InputError(msg, path=bam_path) from None
+    from kinresist.ngs._htslib import quiet_open
+
+    failure = None
+    with quiet_open():
+        try:
+            with pysam.AlignmentFile(str(bam_path), "rb", require_index=False) as bam:
+                header = bam.header.to_dict()
+                contigs = set(bam.references)
+                has_index = bam.has_index() if bam.is_bam or bam.is_cram else False
+        except (OSError, ValueError, NotImplementedError) as exc:
+            # NotImplementedError: a damaged BGZF header ('seek not implemented ...')
+            failure = str(exc)
+    if failure is not None:
+        msg = f"cannot read BAM ({failure}); expected a BAM file"
+        raise InputError(msg, path=bam_path)
     order = header.get("HD", {}).get("SO")
     if order != "coordinate":
         msg = f"BAM is not coordinate-sorted (header SO:{order or 'missing'}); run 'samtools sort' and 'samtools index'"

@@ -26,6 +26,7 @@ A block without its own (0, 0) sample wells gets the plate's vehicle wells as it
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,18 @@ __all__ = ["read_checkerboard_map", "read_checkerboard_plates"]
 def _table(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(2, "no such file (check the path)", str(path))
-    if path.suffix.lower() in (".xlsx", ".xls"):
-        return pd.read_excel(path, dtype=str)
-    sep = "\t" if path.suffix.lower() in (".tsv", ".txt", ".tab") else ","
-    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    try:
+        if path.suffix.lower() in (".xlsx", ".xls"):
+            return pd.read_excel(path, dtype=str)
+        sep = "\t" if path.suffix.lower() in (".tsv", ".txt", ".tab") else ","
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as exc:
+        msg = "the map is empty; expected a header row (well, role, drug1, conc1, drug2, conc2)"
+        raise InputError(msg, path=path) from exc
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+        kind = "an Excel workbook" if path.suffix.lower() in (".xlsx", ".xls") else "CSV/TSV"
+        msg = f"cannot read the map as {kind} ({exc}); save it as .csv or a real .xlsx workbook"
+        raise InputError(msg, path=path) from exc
 
 
 def read_checkerboard_map(path: str | Path) -> pd.DataFrame:

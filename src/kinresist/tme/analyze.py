@@ -245,7 +245,7 @@ def associate_file(
         with open_store(db) as store:
             store_values, notes = study_from_store(store, study)
         inputs["store_study"] = _study_digest(store_values)
-    view = study_view(frame, store_values, subject_col=subject_col)
+    view = study_view(frame, store_values, subject_col=subject_col, path=table)
     return associate_study(view, notes=notes, inputs=inputs, **options)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import zipfile
 from os import PathLike
 from pathlib import Path
 
@@ -24,8 +26,18 @@ def read_table(path: str | PathLike[str], *, sheet: str | int = 0) -> pd.DataFra
             frame = pd.read_excel(p, sheet_name=sheet)
         else:
             frame = pd.read_csv(p, sep=None, engine="python", comment="#")
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        msg = f"cannot read the table ({exc}); expected CSV, TSV or XLSX with a header row"
+    except (
+        ValueError,
+        pd.errors.ParserError,
+        UnicodeDecodeError,
+        OSError,
+        csv.Error,
+        zipfile.BadZipFile,
+    ) as exc:
+        reason = str(exc) or type(exc).__name__
+        if isinstance(exc, csv.Error) and p.stat().st_size == 0:
+            reason = "the file is empty"
+        msg = f"cannot read the table ({reason}); expected CSV, TSV or XLSX with a header row"
         raise InputError(msg, path=p) from exc
     if frame.empty:
         msg = "the table has no rows"

@@ -20,6 +20,8 @@ import pandas as pd
 from kinresist.errors import InputError
 
 if TYPE_CHECKING:
+    from os import PathLike
+
     from kinresist.store.api import Store
 
 __all__ = ["BIOMARKERS", "STORE_MAP", "STUDY_COLUMNS", "study_from_store", "study_view"]
@@ -111,8 +113,10 @@ def study_view(
     store_values: pd.DataFrame | None = None,
     *,
     subject_col: str = "subject",
+    path: str | PathLike[str] | None = None,
 ) -> pd.DataFrame:
-    """Merge a per-tumour table and store values on subject; canonical columns first."""
+    """Merge a per-tumour table and store values on subject; canonical columns first
+    (``path``: the table's file, named in errors)."""
     if table is None and store_values is None:
         msg = "give a per-tumour table and/or a store study"
         raise InputError(msg)
@@ -120,13 +124,16 @@ def study_view(
     if table is not None:
         if subject_col not in table.columns:
             msg = f"the tumour table needs a {subject_col!r} column; got {list(table.columns)}"
-            raise InputError(msg)
+            raise InputError(msg, path=path, column=subject_col)
         t = table.rename(columns={subject_col: "subject"}).copy()
         t["subject"] = t["subject"].astype(str)
         if t["subject"].duplicated().any():
             dup = sorted(set(t.loc[t["subject"].duplicated(), "subject"]))[:5]
-            msg = f"subjects must be unique in the tumour table; repeated: {dup}"
-            raise InputError(msg)
+            msg = (
+                f"subjects must be unique in the tumour table; repeated: {dup} "
+                "(one row per tumour: merge or rename the repeated rows)"
+            )
+            raise InputError(msg, path=path, column=subject_col)
         frames.append(t)
     if store_values is not None:
         sv = store_values.copy()

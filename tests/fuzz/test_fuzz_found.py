@@ -1,0 +1,141 @@
+"""Regressions for the contract violations the fuzz suite found (issue 18): each exits 2 with
+one line naming the file, no traceback, and leaves nothing half-written."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import fuzz_seeds as seeds
+import pytest
+
+
+def _one_line(res, *names: str) -> str:
+    assert res.exit_code == 2, (res.exit_code, res.stdout, res.stderr)
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.stderr
+    assert "Traceback" not in res.stderr
+    for name in names:
+        assert name in lines[0], lines[0]
+    return lines[0]
+
+
+def _checkerboard(tmp_path: Path) -> tuple[Path, Path]:
+    grid, mapping = seeds.synergy_checkerboard()
+    plate = tmp_path / "plate.csv"
+    plate.write_text(grid)
+    (tmp_path / "map.csv").write_text(mapping)
+    return plate, tmp_path / "map.csv"
+
+
+@pytest.mark.parametrize(("name", "content"), [("map.xlsx", b"well,role\nA1,sample\n"),
+                                               ("map.csv", b"")])  # fmt: skip
+def test_synergy_map_not_a_workbook_or_empty(cli, tmp_path: Path, name, content) -> None:
+    plate, _ = _checkerboard(tmp_path)
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    line = _one_line(cli(["synergy", "score", plate, "--map", bad, "-f", "json"]), name)
+    assert "map" in line
+
+
+def test_synergy_map_still_read(cli, tmp_path: Path) -> None:
+    plate, mapping = _checkerboard(tmp_path)
+    assert cli(["synergy", "score", plate, "--map", mapping, "--methods", "bliss"]).exit_code == 0
+
+
+@pytest.mark.parametrize("command", [["elisa", "quantify"], ["gsea", "score"]])
+def test_empty_tme_table_named(cli, tmp_path: Path, command) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    args = [*command, empty, "-f", "json"]
+    if command[0] == "gsea":
+        gmt = tmp_path / "sets.gmt"
+        gmt.write_text(seeds.GMT)
+        args += ["--gene-sets", gmt]
+    line = _one_line(cli(args), "empty.csv")
+    assert "empty" in line or "no rows" in line or "cannot read" in line
+
+
+def test_tme_duplicate_subjects_name_the_file(cli, tmp_path: Path) -> None:
+    text = seeds.tme_table()
+    first = text.splitlines()[1]
+    table = tmp_path / "tumours.csv"
+    table.write_text(text + first + "\n")
+    line = _one_line(cli(["tme", "associate", table, "-f", "json"]), "tumours.csv")
+    assert "unique" in line
+    assert "M0" in line
+
+
+def test_checks_on_read_values_name_the_only_input(cli, tmp_path: Path) -> None:
+    """An error raised after reading (too few standards) names the one input file."""
+    table = tmp_path / "cxcl9.csv"
+    table.write_text("\n".join(seeds.elisa_table().splitlines()[:3]) + "\n")
+    line = _one_line(cli(["elisa", "quantify", table, "-f", "json"]), "cxcl9.csv")
+    assert "standard" in line
+
+
+def test_flow_workspace_cut_mid_tag(cli, tmp_path: Path) -> None:
+    case = seeds.flow_case(tmp_path)
+    raw = case["wsp"].read_bytes()
+    case["wsp"].write_bytes(raw[: len(raw) // 2])
+    args = ["flow", "gate", case["fcs"], "--gates", case["wsp"], "--no-plots", "-f", "json"]
+    line = _one_line(cli(args), "panel.wsp")
+    assert "XML" in line
+
+
+@pytest.mark.parametrize("flip", [14, 30])
+def test_damaged_bam_one_line_no_dealloc_traceback(tmp_path: Path, flip: int) -> None:
+    """pysam prints 'OSError: Closing failed' from AlignmentFile.__dealloc__ (through
+    sys.excepthook and the unraisable hook) after a failed open: check_bam swallows exactly that."""
+    import pysam
+
+    from kinresist.errors import InputError
+    from kinresist.ngs.regions import check_bam
+
+    good = tmp_path / "good.bam"
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr1", "LN": 1000}]}
+    with pysam.AlignmentFile(str(good), "wb", header=header) as fh:
+        seg = pysam.AlignedSegment(fh.header)
+        seg.query_name, seg.query_sequence, seg.reference_id, seg.reference_start = (
+            "r",
+            "A" * 20,
+            0,
+            5,
+        )
+        seg.cigartuples, seg.mapping_quality = [(0, 20)], 60
+        fh.write(seg)
+    raw = bytearray(good.read_bytes())
+    raw[flip] ^= 0x80  # BGZF block size (14) / deflate stream (30): the header cannot be read
+    bad = tmp_path / "bad.bam"
+    bad.write_bytes(bytes(raw))
+    seen: list[object] = []
+    hook, excepthook = sys.unraisablehook, sys.excepthook
+    sys.unraisablehook = seen.append
+    sys.excepthook = lambda *a: seen.append(a)
+    try:
+        with pytest.raises(InputError, match=r"bad\.bam"):
+            check_bam(bad)
+        import gc
+
+        gc.collect()
+    finally:
+        sys.unraisablehook, sys.excepthook = hook, excepthook
+    assert seen == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file names are bytes")
+def test_manifest_with_non_utf8_name_prints(cli, tmp_path: Path) -> None:
+    """A manifest whose name is not UTF-8 is imported and its name printed escaped (no
+    UnicodeEncodeError after the commit)."""
+    folder = tmp_path
+    for name in ("p1_d1.csv", "p1_d2.csv"):
+        (folder / name).write_text(seeds.STUDY_FINDINGS)
+    raw = os.fsencode(folder) + b"/manifest-\xff.csv"
+    with open(raw, "wb") as fh:
+        fh.write(seeds.MANIFEST.encode())
+    manifest = os.fsdecode(raw)
+    db = tmp_path / "s.db"
+    res = cli(["study", "import", manifest, "--study", "S", "--db", db])
+    assert res.exit_code == 0, res.stderr
+    assert "Traceback" not in res.stderr
