@@ -6,7 +6,7 @@ N seeded synthetic 9-point LL.4 curves (spec §2 design: half-log doses 1e-3 ...
 
 * **CLI** — ``kinresist dose fit --input T --dose-col dose --response-col response
   --group-col curve --out fits.parquet --quiet`` in a subprocess (process start to results
-  written), with its peak RSS;
+  written), with its peak RSS (a table this size is streamed: ``stream_fit``, issue 19);
 * **stream** — the streaming library path :func:`kinresist.dose.stream.fit_table_stream`
   driven from a subprocess (``python -c``; process start to results written), peak RSS;
 * **engine** — :func:`kinresist.dose.engine.fit_batch` on in-memory arrays (``fallback=True``,

@@ -108,6 +108,65 @@ def test_in_memory_json_on_dask_equals_local(cluster: str, cli, tmp_path: Path) 
     assert len(docs[0]["blocks"]) == 25
 
 
+def _dose_table(path: Path, n: int) -> Path:
+    """Tidy dose-response curves "<line> | <drug>" (9 doses, a flat curve every 11th)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(19)
+    doses = 10.0 ** np.arange(-3.0, 1.01, 0.5)
+    rows = []
+    for i in range(n):
+        b, c, e = rng.uniform(0.6, 3.0), rng.uniform(0, 0.4), 10 ** rng.uniform(-2.5, 0.5)
+        mean = np.ones_like(doses) if i % 11 == 0 else c + (1 - c) / (1 + (doses / e) ** b)
+        for d, m in zip(doses, mean + rng.normal(0, 0.05, doses.size), strict=True):
+            rows.append((f"L{i % 7} | drug{i:03d}", d, m))
+    pd.DataFrame(rows, columns=["curve", "dose", "response"]).to_csv(path, index=False)
+    return path
+
+
+def test_dose_fit_on_dask_equals_local(cluster: str, cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``dose fit`` streamed in batches of 6 curves (8 batches) on the workers: the fits table
+    (Parquet and TSV), its --table CSV and the measurements file equal the local run's; the
+    in-memory JSON result (same batches) too."""
+    import json
+
+    from kinresist.dose import workflow as W
+
+    src = _dose_table(tmp_path / "curves.csv", 45)
+    monkeypatch.setattr(W, "BATCH_CURVES", CHUNK)
+    monkeypatch.setattr(W, "STREAM_MIN_ROWS", 0)
+    args = ["dose", "fit", "-i", src, "--dose-col", "dose", "--response-col", "response",
+            "--group-col", "curve"]  # fmt: skip
+    runs = {}
+    for where, extra in (("local", []), ("dask", ["--dask", cluster])):
+        before = _executed(cluster)
+        res = cli([*args, "--out", tmp_path / where / "fits.parquet",
+                   "--table", tmp_path / where / "fits.csv", *extra])  # fmt: skip
+        assert res.exit_code == 0, res.stderr
+        tsv = cli([*args, "--format", "tsv", "--out", tmp_path / where / "fits.tsv", *extra])
+        assert tsv.exit_code == 0, tsv.stderr
+        runs[where] = _executed(cluster) - before
+    assert runs["local"] == 0
+    assert runs["dask"] >= 2 * 8  # 8 batches, twice, each ran on a worker
+    for name in ("fits.parquet", "fits.measurements.parquet"):
+        _same_parquet(tmp_path / "local" / name, tmp_path / "dask" / name)
+    assert (tmp_path / "local/fits.csv").read_bytes() == (tmp_path / "dask/fits.csv").read_bytes()
+    assert _lines(tmp_path / "local/fits.tsv") == _lines(tmp_path / "dask/fits.tsv")
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(tmp_path / "local/fits.parquet").num_rows == 45
+    monkeypatch.setattr(W, "STREAM_MIN_ROWS", 10**12)
+    docs = []
+    for extra in ([], ["--dask", cluster]):
+        res = cli([*args, "--format", "json", *extra])
+        assert res.exit_code == 0, res.stderr
+        doc = json.loads(res.stdout)
+        doc.pop("created")
+        docs.append(doc)
+    assert docs[0] == docs[1]
+    assert len(docs[0]["fits"]) == 45
+
+
 def test_error_in_a_worker_chunk_is_the_local_error(cluster: str, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     frame = screen_frame(20)
     frame.loc[1000, "conc_r"] = -1.0  # block 15, fourth chunk

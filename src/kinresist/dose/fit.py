@@ -107,17 +107,24 @@ def read_dose_table(
     if frame.empty:
         msg = "no rows with both a dose and a response (every row has NA in one of them)"
         raise InputError(msg, path=path)
-    for g, part in frame.groupby("group", sort=False):
-        positive = np.unique(part["dose"].to_numpy()[part["dose"].to_numpy() > 0])
-        if positive.size < 2:
-            where = f"group {g!r}" if group_col else "the table"
-            shown = ", ".join(f"{d:g}" for d in positive) or "none"
-            msg = (
-                f"{where} has {positive.size} distinct positive dose(s) ({shown}); a dose-response "
-                "curve needs at least two distinct positive doses (all-zero or constant doses "
-                "cannot give an IC50): check the dose column and the unit"
-            )
-            raise InputError(msg, path=path, column=dose_col)
+    # distinct positive doses per group (vectorised); the first group short of two is refused
+    positive_rows = frame[frame["dose"].to_numpy() > 0]
+    distinct = positive_rows.groupby("group", sort=False)["dose"].nunique()
+    labels = pd.unique(frame["group"])
+    short = np.flatnonzero(distinct.reindex(labels, fill_value=0).to_numpy() < 2)
+    if short.size:
+        g = labels[int(short[0])]
+        positive = np.unique(
+            positive_rows["dose"].to_numpy()[(positive_rows["group"] == g).to_numpy()]
+        )
+        where = f"group {g!r}" if group_col else "the table"
+        shown = ", ".join(f"{d:g}" for d in positive) or "none"
+        msg = (
+            f"{where} has {positive.size} distinct positive dose(s) ({shown}); a dose-response "
+            "curve needs at least two distinct positive doses (all-zero or constant doses "
+            "cannot give an IC50): check the dose column and the unit"
+        )
+        raise InputError(msg, path=path, column=dose_col)
     n_groups = frame["group"].nunique()
     if n_groups < min_groups:
         msg = (
@@ -148,59 +155,95 @@ class CurveFits(FitSummary):
     """Fits of every group of one table (:class:`~kinresist.dose.summary.FitSummary`)."""
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One contract record per group (linear in the number of groups)."""
+        """One contract record per group (linear in the number of groups; arrays become
+        Python lists once, non-finite numbers ``None``)."""
         f = self.fit
         lo, hi = f.ci(self.ci_level)
         status, flags = f.status, f.flags  # computed once, not per group
+        ed = self.ed50
+        cols = {
+            "p": _nums(f.params),
+            "se": _nums(f.se),
+            "lo": _nums(lo),
+            "hi": _nums(hi),
+            "ed": _nums(
+                np.column_stack([ed.estimate[:, 0], ed.se[:, 0], ed.ci_low[:, 0], ed.ci_high[:, 0]])
+            ),
+            "rss": _nums(f.rss),
+            "range": _nums(np.column_stack([f.dose_min, f.dose_max])),
+        }
+        extras = {key: _nums(arr) for key, arr in self.extras.items()}
+        df, n_obs, conv = f.df.tolist(), f.n_obs.tolist(), np.asarray(f.converged).tolist()
+        note = ed.side[:, 0].tolist()
+        a = self.ic50_abs
+        if a is not None:
+            cols["abs"] = _nums(
+                np.column_stack([a.estimate[:, 0], a.se[:, 0], a.ci_low[:, 0], a.ci_high[:, 0]])
+            )
+            abs_note = a.side[:, 0].tolist()
+        meta = [
+            (j, name, not f.free[j], DRC_LETTERS.get(name, name))
+            for j, name in enumerate(f.param_names)
+        ]
         recs = []
         for i, g in enumerate(self.groups):
-            params = {}
-            for j, name in enumerate(f.param_names):
-                params[name] = {
-                    "estimate": _num(f.params[i, j]),
-                    "se": _num(f.se[i, j]),
-                    "ci_low": _num(lo[i, j]),
-                    "ci_high": _num(hi[i, j]),
-                    "fixed": not f.free[j],
-                    "drc": DRC_LETTERS.get(name, name),
+            p, se, low, high = cols["p"][i], cols["se"][i], cols["lo"][i], cols["hi"][i]
+            params = {
+                name: {
+                    "estimate": p[j],
+                    "se": se[j],
+                    "ci_low": low[j],
+                    "ci_high": high[j],
+                    "fixed": fixed,
+                    "drc": letter,
                 }
-            ed = self.ed50
+                for j, name, fixed, letter in meta
+            }
+            e50 = cols["ed"][i]
             rec: dict[str, Any] = {
                 "group": g,
                 "model": f.model,
                 "parameters": params,
-                "rss": _num(f.rss[i]),
-                "df": int(f.df[i]),
-                "n": int(f.n_obs[i]),
-                "converged": bool(f.converged[i]),
+                "rss": cols["rss"][i],
+                "df": df[i],
+                "n": n_obs[i],
+                "converged": conv[i],
                 "status": status[i],
                 "flags": list(flags[i]),
                 "se_method": f.se_method,
                 "ci_level": self.ci_level,
                 "ed50": {
-                    "estimate": _num(ed.estimate[i, 0]),
-                    "se": _num(ed.se[i, 0]),
-                    "ci_low": _num(ed.ci_low[i, 0]),
-                    "ci_high": _num(ed.ci_high[i, 0]),
-                    "note": ed.side[i, 0],
+                    "estimate": e50[0],
+                    "se": e50[1],
+                    "ci_low": e50[2],
+                    "ci_high": e50[3],
+                    "note": note[i],
                     "interval": "delta",
                 },
-                "dose_range": [_num(f.dose_min[i]), _num(f.dose_max[i])],
+                "dose_range": cols["range"][i],
             }
-            if self.ic50_abs is not None:
-                a = self.ic50_abs
+            if a is not None:
+                v = cols["abs"][i]
                 rec["ic50_absolute"] = {
                     "level": a.levels[0],
-                    "estimate": _num(a.estimate[i, 0]),
-                    "se": _num(a.se[i, 0]),
-                    "ci_low": _num(a.ci_low[i, 0]),
-                    "ci_high": _num(a.ci_high[i, 0]),
-                    "note": a.side[i, 0],
+                    "estimate": v[0],
+                    "se": v[1],
+                    "ci_low": v[2],
+                    "ci_high": v[3],
+                    "note": abs_note[i],
                 }
-            for key, arr in self.extras.items():
-                rec[key] = _num(arr[i])
+            for key, vals in extras.items():
+                rec[key] = vals[i]
             recs.append(rec)
         return recs
+
+
+def _nums(arr: np.ndarray) -> list[Any]:
+    """Array -> nested Python lists with non-finite values as None."""
+    a = np.asarray(arr, dtype=float).astype(object)
+    a[~np.isfinite(np.asarray(arr, dtype=float))] = None
+    out: list[Any] = a.tolist()
+    return out
 
 
 def _num(v: Any) -> float | None:

@@ -28,10 +28,11 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ import numpy as np
 
 from kinresist.errors import InputError
 
-__all__ = ["StreamedFit", "fit_table_stream"]
+__all__ = ["StreamedFit", "fit_table_stream", "output_format", "read_fits_batches"]
 
 _NA = ["", "na", "nan", "n/a", "#n/a", "null", "none"]
 #: schema of the ``dose.fit`` body and the largest accepted magnitude
@@ -61,6 +62,10 @@ class StreamedFit:
     seconds: float
     partitioned: bool
     envelope: Mapping[str, Any] = field(repr=False)
+    #: files written: ``path`` first, then ``also``
+    written: tuple[Path, ...] = ()
+    #: labels of the first (at most 10) curves whose status is not ``ok``
+    not_ok: tuple[str, ...] = ()
 
 
 @dataclass
@@ -97,6 +102,9 @@ def fit_table_stream(
     batch_curves: int = 50_000,
     backend: str = "auto",
     quiet: bool = False,
+    also: Sequence[str | os.PathLike[str]] = (),
+    parameters: Mapping[str, Any] | None = None,
+    dask: str | None = None,
 ) -> StreamedFit:
     """Fit every curve of a large tidy table, writing results as they are computed.
 
@@ -105,13 +113,23 @@ def fit_table_stream(
     path
         ``.csv``/``.tsv``/``.txt`` (delimiter from the header) or ``.parquet``.
     out
-        ``.parquet`` or ``.tsv`` (``.csv``: comma-separated, same header lines).
+        ``.parquet`` or ``.tsv`` (``.csv``: plain comma-separated, without the stamp lines).
     group_col
         Curve label column (one curve per label; without it the table is one curve).
     batch_curves
         Curves per engine batch (memory bound; 50,000 9-point curves use ~100 MB).
     quiet
         No progress bar and no compile notice (the bar is shown only on a terminal).
+    also
+        More files written with the same rows (format from each suffix: ``.parquet``,
+        ``.tsv``/``.txt``, ``.csv``), e.g. ``dose fit --table``.
+    parameters
+        The envelope's ``parameters`` (default: this call's options), so that a caller's
+        streamed files carry the same envelope as its in-memory result.
+    dask
+        Address of a Dask scheduler: the batches are fitted on its workers
+        (:func:`kinresist.core.distribute.map_ordered`) and written in input order, with the
+        same numbers as a local run; None fits here.
     Other parameters as :func:`~kinresist.dose.fit.fit_curves`.
     """
     from kinresist.dose.models import get_model
@@ -123,12 +141,7 @@ def fit_table_stream(
     if se not in ("jtj", "hessian"):
         msg = f"se must be 'jtj' or 'hessian', got {se!r}"
         raise InputError(msg)
-    fmt = {".parquet": "parquet", ".tsv": "tsv", ".txt": "tsv", ".csv": "csv"}.get(
-        out.suffix.lower()
-    )
-    if fmt is None:
-        msg = f"cannot tell the output format from {out.name!r}; use a .parquet or .tsv name"
-        raise InputError(msg, path=out)
+    sinks = [(p, output_format(p)) for p in (out, *map(Path, also))]
     if not log_dose and "log" in dose_col.lower():
         msg = (
             f"the dose column {dose_col!r} is named like a log-transformed dose; give doses on "
@@ -152,14 +165,19 @@ def fit_table_stream(
             # envelope, and loading (or, once after installation, compiling) the kernel
             envelope = pool.submit(
                 _envelope, path, spec.name, se, dose_col, response_col, group_col, fixed, unit,
-                log_dose,
+                log_dose, parameters,
             )  # fmt: skip
-            warm = pool.submit(_warm, spec, backend, path)
+            # on a cluster the workers load the kernel; here nothing is fitted
+            warm = pool.submit(_warm, spec, "numpy" if dask else backend, path)
+            run = partial(
+                _run, sinks=sinks, envelope=envelope, warm=warm, opts=opts,
+                batch_curves=batch_curves, source=path, dose_col=dose_col, dask=dask,
+                notice=notice,
+            )  # fmt: skip
             try:
-                counts = _run(
-                    _chunks(path, dose_col, response_col, group_col, convert, advance, True),
-                    out, fmt, envelope, warm, opts, batch_curves, path, dose_col,
-                )  # fmt: skip
+                counts = run(
+                    _chunks(path, dose_col, response_col, group_col, convert, advance, True)
+                )
                 partitioned = False
             except _NotGrouped:
                 with tempfile.TemporaryDirectory(prefix="kinresist-partition-") as tmp:
@@ -168,17 +186,61 @@ def fit_table_stream(
                         Path(tmp),
                         batch_curves,
                     )
-                    counts = _run(
-                        _read_partitions(parts, advance), out, fmt, envelope, warm, opts,
-                        batch_curves, path, dose_col,
-                    )  # fmt: skip
+                    counts = run(_read_partitions(parts, advance))
                 partitioned = True
         finally:
             _set_notice(prev)
-    n_curves, n_rows, status = counts
+    n_curves, n_rows, status, not_ok = counts
     return StreamedFit(
-        out, n_curves, n_rows, status, time.perf_counter() - t0, partitioned, envelope.result()
+        out, n_curves, n_rows, status, time.perf_counter() - t0, partitioned, envelope.result(),
+        tuple(p for p, _ in sinks), tuple(not_ok),
+    )  # fmt: skip
+
+
+def output_format(path: Path) -> str:
+    """``parquet``, ``tsv`` or ``csv`` from an output file's suffix."""
+    fmt = {".parquet": "parquet", ".tsv": "tsv", ".txt": "tsv", ".csv": "csv"}.get(
+        path.suffix.lower()
     )
+    if fmt is None:
+        msg = f"cannot tell the output format from {path.name!r}; use a .parquet or .tsv name"
+        raise InputError(msg, path=path)
+    return fmt
+
+
+def read_fits_batches(path: str | os.PathLike[str], columns: Sequence[str]) -> Iterator[Any]:
+    """Record batches (pyarrow) of ``columns`` of a ``fits`` table this module wrote
+    (Parquet, or TSV/CSV after its ``## key: value`` lines), in bounded memory."""
+    import pyarrow as pa
+
+    path = Path(path)
+    fmt = output_format(path)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        yield from pq.ParquetFile(path).iter_batches(batch_size=_ROWS_PER_READ, columns=columns)
+        return
+    import pyarrow.csv as pcsv
+
+    with path.open("rb") as fh:
+        skip = 0
+        for raw in fh:
+            if not raw.startswith(b"## "):
+                break
+            skip += 1
+    text = {"group", "model", "se_method", "status", "flags", "ed50_note"}
+    with path.open("rb") as fh:
+        reader = pcsv.open_csv(
+            fh,
+            read_options=pcsv.ReadOptions(skip_rows=skip, block_size=8 << 20),
+            parse_options=pcsv.ParseOptions(delimiter="," if fmt == "csv" else "\t"),
+            convert_options=pcsv.ConvertOptions(
+                include_columns=list(columns),
+                column_types={c: pa.string() for c in columns if c in text},
+                strings_can_be_null=False,
+            ),
+        )
+        yield from reader
 
 
 # -- input ---------------------------------------------------------------------------------
@@ -516,39 +578,125 @@ def _read_partitions(parts: list[Path], advance: Callable[[int], None]) -> Itera
 
 
 # -- fitting and output ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Fitted:
+    """One batch's tidy rows and counts (what a worker sends back)."""
+
+    table: Any  # pyarrow Table
+    n_curves: int
+    n_rows: int
+    status: dict[str, int]
+    not_ok: list[str]
+
+
+def _fit_chunk(chunk: _Chunk, *, opts: Mapping[str, Any], source: Path, dose_col: str) -> _Fitted:
+    """Fit one batch of whole curves (pure: runs here or on a Dask worker)."""
+    from kinresist.dose import _arrow as A
+    from kinresist.dose.summary import fit_arrays, fits_table
+
+    labels, x, y = _pad(chunk)
+    _check_doses(labels, x, source, dose_col)
+    starts, _ = chunk.curves()
+    summary = fit_arrays(labels, x, y, fallback=True, **opts)
+    codes = summary.fit.status_array().astype(str)
+    names, counts = np.unique(codes, return_counts=True)
+    bad = np.flatnonzero(codes != "ok")[:10]
+    return _Fitted(
+        fits_table(summary, chunk.group.take(A.int64s(starts))),
+        len(labels),
+        len(chunk.dose),
+        {str(c): int(k) for c, k in zip(names, counts, strict=True)},
+        [labels[i] for i in bad],
+    )
+
+
 def _run(
     chunks: Iterator[_Chunk],
-    out: Path,
-    fmt: str,
+    *,
+    sinks: Sequence[tuple[Path, str]],
     envelope: Future[dict[str, Any]],
     warm: Future[None],
     opts: Mapping[str, Any],
     batch_curves: int,
     source: Path,
-    opts_dose_col: str,
-) -> tuple[int, int, dict[str, int]]:
-    from kinresist.dose import _arrow as A
-    from kinresist.dose.summary import fit_arrays, fits_table
+    dose_col: str,
+    dask: str | None,
+    notice: Callable[[str], None] | None,
+) -> tuple[int, int, dict[str, int], list[str]]:
+    from kinresist.core.distribute import map_ordered
+
+    fit = partial(_fit_chunk, opts=dict(opts), source=source, dose_col=dose_col)
+
+    def here(chunk: _Chunk) -> _Fitted:
+        warm.result()
+        return fit(chunk)
 
     n_curves = n_rows = 0
     status: dict[str, int] = {}
-    with _Writer(out, fmt, envelope) as writer:
-        for chunk in _rebatch(chunks, batch_curves):
-            labels, x, y = _pad(chunk)
-            _check_doses(labels, x, source, opts_dose_col)
-            starts, _ = chunk.curves()
-            warm.result()
-            summary = fit_arrays(labels, x, y, fallback=True, **opts)
-            writer.write(fits_table(summary, chunk.group.take(A.int64s(starts))))
-            n_curves += len(labels)
-            n_rows += len(chunk.dose)
-            codes, counts = np.unique(summary.fit.status_array().astype(str), return_counts=True)
-            for code, k in zip(codes, counts, strict=True):
-                status[str(code)] = status.get(str(code), 0) + int(k)
-    if n_rows == 0:
-        msg = "no rows with both a dose and a response (every row has NA in one of them)"
-        raise InputError(msg, path=source)
-    return n_curves, n_rows, status
+    not_ok: list[str] = []
+    with ExitStack() as stack:
+        # the next batch is read (pyarrow, off the GIL) while this one is fitted
+        batches = stack.enter_context(_prefetch(_rebatch(chunks, batch_curves)))
+        writers = [stack.enter_context(_Writer(p, f, envelope)) for p, f in sinks]
+        for part in map_ordered(fit if dask else here, batches, dask=dask, on_connect=notice):
+            for writer in writers:
+                writer.write(part.table)
+            n_curves += part.n_curves
+            n_rows += part.n_rows
+            for code, k in part.status.items():
+                status[code] = status.get(code, 0) + k
+            not_ok.extend(part.not_ok[: 10 - len(not_ok)])
+        if n_rows == 0:
+            msg = "no rows with both a dose and a response (every row has NA in one of them)"
+            raise InputError(msg, path=source)
+    return n_curves, n_rows, status, not_ok
+
+
+@contextmanager
+def _prefetch(items: Iterator[_Chunk]) -> Iterator[Iterator[_Chunk]]:
+    """``items`` produced one ahead by a reader thread; its exceptions are raised here, in
+    order (a :class:`_NotGrouped` after the batches before it). The thread stops when the
+    consumer leaves (error or not)."""
+    import queue
+    import threading
+
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put(("error", exc))
+
+    def consume() -> Iterator[_Chunk]:
+        while True:
+            kind, value = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+    thread = threading.Thread(target=produce, name="kinresist-dose-reader", daemon=True)
+    thread.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _rebatch(chunks: Iterator[_Chunk], batch_curves: int) -> Iterator[_Chunk]:
@@ -641,9 +789,10 @@ class _Writer:
             from kinresist.provenance import tsv_header
 
             self._fh = self._tmp.open("wb")
-            env = self._envelope.result()
-            head = tsv_header({"kind": env.get("workflow"), **env})
-            self._fh.write(head.encode())
+            if self.fmt == "tsv":  # CSV stays plain, for spreadsheets (as Result.write)
+                env = self._envelope.result()
+                head = tsv_header({"kind": env.get("workflow"), **env})
+                self._fh.write(head.encode())
         pcsv.write_csv(
             table,
             self._fh,
@@ -665,13 +814,16 @@ class _Writer:
 def _envelope(
     path: Path, model: str, se: str, dose_col: str, resp_col: str, group_col: str | None,
     fixed: Mapping[str, float] | None, unit: str | None, log_dose: bool,
+    parameters: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     from kinresist.core.result import Provenance
     from kinresist.provenance import RESEARCH_USE_NOTICE
 
     p = Provenance.build(
         inputs={path.name: path},
-        parameters={
+        parameters=dict(parameters)
+        if parameters is not None
+        else {
             "model": model,
             "se": se,
             "dose_col": dose_col,

@@ -226,7 +226,29 @@ def finite_column(
 ) -> np.ndarray:
     """Parse a column of numbers: NA/empty -> NaN (when ``allow_na``); text, ±inf, magnitudes
     above :data:`MAX_ABS` and values below ``minimum`` are refused with the line and column
-    named."""
+    named.
+
+    Vectorised for numeric columns and columns of text; whenever a value is refused, the
+    row-by-row parse below runs instead and raises for the first offending row (so the
+    message and line are the same either way)."""
+    fast = _finite_fast(col, allow_na=allow_na, minimum=minimum)
+    if fast is not None:
+        return fast
+    return _finite_rows(
+        col, path=path, name=name, allow_na=allow_na, minimum=minimum, line_offset=line_offset
+    )
+
+
+def _finite_rows(
+    col: pd.Series,
+    *,
+    path: str | Path,
+    name: str,
+    allow_na: bool,
+    minimum: float | None,
+    line_offset: int,
+) -> np.ndarray:
+    """:func:`finite_column` row by row (names the first refused row)."""
     out = np.empty(len(col))
     for i, v in enumerate(col.tolist()):
         line = i + line_offset
@@ -260,6 +282,33 @@ def finite_column(
             raise InputError(msg, path=path, line=line, column=name)
         out[i] = x
     return out
+
+
+def _finite_fast(col: pd.Series, *, allow_na: bool, minimum: float | None) -> np.ndarray | None:
+    """:func:`finite_column` for clean columns, vectorised; None when a value is refused (or
+    the column's type is unusual): the caller then parses row by row."""
+    kind = col.dtype.kind
+    if kind in "fiu":
+        values = col.to_numpy(dtype=float, na_value=np.nan)
+        na = np.isnan(values)
+    elif kind == "O" and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+        text = col.str.strip()
+        na = (col.isna() | text.str.lower().isin(_NA_TEXT)).to_numpy(bool)
+        values = np.full(len(col), np.nan)
+        try:
+            values[~na] = text.to_numpy(dtype=object)[~na].astype(float)
+        except (ValueError, TypeError):
+            return None
+    else:
+        return None
+    ok = np.isfinite(values) | na
+    if not ok.all() or (na.any() and not allow_na):
+        return None
+    with np.errstate(invalid="ignore"):
+        if np.any(np.abs(values) > MAX_ABS) or (minimum is not None and np.any(values < minimum)):
+            return None
+    values[na] = np.nan
+    return values
 
 
 #: GR table columns: (name, minimum) of the numeric columns gr_values/gr_metrics use.

@@ -5,13 +5,27 @@ Cheap to import: the engine is imported inside each run function.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kinresist.core.registry import InputSpec, Param, Workflow
 from kinresist.core.result import Result
 
-__all__ = ["GROUP_HELP", "WORKFLOWS"]
+if TYPE_CHECKING:
+    from kinresist.core.result import Measurement
+    from kinresist.dose.summary import FitSummary
+
+__all__ = ["GROUP_HELP", "WORKFLOWS", "run_fit", "stream_fit"]
+
+#: Curves fitted together, in memory and streamed alike (and per Dask task): both paths cut
+#: the curves (in order of first appearance) into the same batches, so their numbers agree.
+BATCH_CURVES = 50_000
+#: Rows (estimated: Parquet metadata, or the file size over the first lines' length) from
+#: which ``dose fit --format parquet|tsv --out`` streams a CSV/TSV/Parquet table instead of
+#: building the in-memory result (per-curve records): ~2,000 9-point curves.
+STREAM_MIN_ROWS = 20_000
+_STREAMABLE = (".csv", ".tsv", ".txt", ".parquet")
 
 GROUP_HELP = {"dose": "Dose-response: plate files to IC50, fold shift and GR metrics."}
 
@@ -65,6 +79,65 @@ def _fit_warnings(fits: list[dict[str, Any]]) -> list[str]:
     )
 
 
+def _fit_parameters(
+    model: str,
+    se: str,
+    dose_col: str,
+    response_col: str,
+    group_col: str | None,
+    fixed: dict[str, float],
+    unit: str | None,
+    log_dose: bool,
+    genotypes: Mapping[str, Sequence[str]],
+) -> dict[str, Any]:
+    return {
+        "model": model,
+        "se": se,
+        "dose_col": dose_col,
+        "response_col": response_col,
+        "group_col": group_col,
+        "fixed": fixed,
+        "unit": unit,
+        "log_dose": log_dose,
+        "genotypes": {k: list(v) for k, v in genotypes.items()},
+    }
+
+
+def _fit_records(summary: FitSummary) -> list[dict[str, Any]]:
+    """Contract records of one fitted batch (pure: runs here or on a Dask worker)."""
+    from kinresist.dose.fit import CurveFits
+
+    s = summary
+    return CurveFits(
+        s.groups, s.fit, s.dose, s.response, s.ed50, s.ic50_abs, s.extras, s.ci_level
+    ).to_records()
+
+
+def _fit_batch(
+    batch: tuple[list[str], Any, Any], *, options: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    from kinresist.dose.summary import fit_arrays
+
+    labels, x, y = batch
+    return _fit_records(fit_arrays(labels, x, y, fallback=True, **options))
+
+
+def _batches(labels: list[str], x: Any, y: Any, size: int) -> Iterator[tuple[list[str], Any, Any]]:
+    """Consecutive batches of ``size`` curves, each trimmed to its own widest curve (as the
+    streaming path pads them)."""
+    import numpy as np
+
+    counts = np.isfinite(x).sum(axis=1) if len(labels) else np.zeros(0, dtype=int)
+    for a in range(0, len(labels), size):
+        b = min(a + size, len(labels))
+        width = int(counts[a:b].max())
+        yield (
+            labels[a:b],
+            np.ascontiguousarray(x[a:b, :width]),
+            np.ascontiguousarray(y[a:b, :width]),
+        )
+
+
 def run_fit(
     input: Path,
     *,
@@ -78,9 +151,18 @@ def run_fit(
     log_dose: bool = False,
     absolute: float | None = None,
     genotype: list[str] | None = None,
+    dask: str | None = None,
 ) -> Result:
-    """Fit one curve per group (``dose.fit``)."""
-    from kinresist.dose.fit import fit_curves, read_dose_table
+    """Fit one curve per group (``dose.fit``), in memory: the complete result.
+
+    The curves are fitted in batches of :data:`BATCH_CURVES` (as :func:`stream_fit` does, so
+    that both give the same numbers), here or on the Dask cluster at ``dask``.
+    """
+    from functools import partial
+    from itertools import chain
+
+    from kinresist.core.distribute import map_ordered
+    from kinresist.dose.fit import pad_groups, read_dose_table
     from kinresist.dose.models import get_model
     from kinresist.dose.result import fits_frame, ic50_measurements, make_result, parse_genotypes
 
@@ -95,27 +177,272 @@ def run_fit(
         unit=unit,
         log_dose=log_dose,
     )
-    fits = fit_curves(data, model=model, se=se, fixed=fixed, absolute_level=absolute).to_records()
+    labels, x, y = pad_groups(data.frame)
+    options = {"model": model, "se": se, "fixed": fixed, "absolute_level": absolute}
+    fitted = map_ordered(
+        partial(_fit_batch, options=options), _batches(labels, x, y, BATCH_CURVES), dask=dask
+    )
+    fits = list(chain.from_iterable(fitted))
     dose_unit = "nM" if unit else None
     return make_result(
         "dose.fit",
         body={"se_method": se, "dose_unit": dose_unit, "fits": fits},
         tables={"fits": fits_frame(fits)},
         inputs={input.name: input},
-        parameters={
-            "model": model,
-            "se": se,
-            "dose_col": dose_col,
-            "response_col": response_col,
-            "group_col": group_col,
-            "fixed": fixed,
-            "unit": unit,
-            "log_dose": log_dose,
-            "genotypes": {k: list(v) for k, v in genotypes.items()},
-        },
+        parameters=_fit_parameters(
+            model, se, dose_col, response_col, group_col, fixed, unit, log_dose, genotypes
+        ),
         measurements=ic50_measurements(fits, unit=dose_unit or "", genotypes=genotypes),
         warnings=_fit_warnings(fits),
     )
+
+
+def _estimated_rows(path: Path) -> int:
+    """Data rows of a table file, from the Parquet metadata or the first lines' length."""
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except Exception:  # noqa: BLE001 - the in-memory reader reports a damaged file
+            return 0
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    lines = max(1, head.count(b"\n"))
+    return int(path.stat().st_size / max(1, len(head)) * lines)
+
+
+def stream_fit(
+    input: Path,
+    *,
+    out: Path,
+    fmt: str,
+    tables: Mapping[str, Path] | None = None,
+    dose_col: str,
+    response_col: str,
+    group_col: str | None = None,
+    model: str = "LL.4",
+    se: str = "jtj",
+    fix: list[str] | None = None,
+    unit: str | None = None,
+    log_dose: bool = False,
+    absolute: float | None = None,
+    genotype: list[str] | None = None,
+    dask: str | None = None,
+) -> tuple[Result, list[Path]]:
+    """``dose fit`` writing the ``fits`` table (Parquet/TSV) as it fits
+    (:func:`kinresist.dose.stream.fit_table_stream`).
+
+    A CSV/TSV/Parquet table of at least :data:`STREAM_MIN_ROWS` rows is streamed: bounded
+    memory, batches of :data:`BATCH_CURVES` curves (on the Dask cluster at ``dask`` if given),
+    the same rows and numbers as the in-memory result's table. The returned result carries the
+    envelope, the counts (body ``streamed``) and the IC50 measurements, read back from the
+    written file when the store records them. A smaller table, or an XLSX workbook, gets the
+    complete in-memory result of :func:`run_fit` (``written`` empty).
+    """
+    import os
+    import sys
+
+    from kinresist.core import Provenance
+    from kinresist.dose.models import get_model
+    from kinresist.dose.stream import SCHEMA_VERSION, fit_table_stream
+
+    options: dict[str, Any] = {
+        "dose_col": dose_col,
+        "response_col": response_col,
+        "group_col": group_col,
+        "model": model,
+        "se": se,
+        "fix": fix,
+        "unit": unit,
+        "log_dose": log_dose,
+        "absolute": absolute,
+        "genotype": genotype,
+    }
+    input = Path(input)
+    if (
+        not input.is_file()
+        or input.suffix.lower() not in _STREAMABLE
+        or Path(out).suffix.lower() not in _STREAMABLE  # e.g. --format parquet --out FILE
+        or _estimated_rows(input) < STREAM_MIN_ROWS
+    ):
+        return run_fit(input, dask=dask, **options), []
+    model = get_model(model).name
+    fixed = _fixed(fix)
+    genotypes: dict[str, tuple[str, ...]] = {}
+    if genotype:  # (pandas-free path: kinresist.dose.result is imported only when needed)
+        from kinresist.dose.result import parse_genotypes
+
+        genotypes = parse_genotypes(genotype)
+    parameters = _fit_parameters(
+        model, se, dose_col, response_col, group_col, fixed, unit, log_dose, genotypes
+    )
+    also = [p for p in (tables or {}).values() if Path(p) != Path(out)]
+    done = fit_table_stream(
+        input,
+        dose_col=dose_col,
+        response_col=response_col,
+        out=out,
+        group_col=group_col,
+        model=model,
+        se=se,
+        fixed=fixed,
+        unit=unit,
+        log_dose=log_dose,
+        absolute_level=absolute,
+        batch_curves=BATCH_CURVES,
+        quiet=os.environ.get("KINRESIST_QUIET") == "1",
+        also=also,
+        parameters=parameters,
+        dask=dask,
+    )
+    bad = sum(k for code, k in done.status.items() if code != "ok")
+    # as the in-memory result's warning: the count and the first ten labels
+    warnings = [f"{bad} curve(s) did not fit cleanly: {', '.join(done.not_ok)}"] if bad else []
+    for w in warnings:
+        sys.stderr.write(f"warning: {w}\n")
+    env = done.envelope
+    result = Result(
+        workflow="dose.fit",
+        schema_version=SCHEMA_VERSION,
+        provenance=Provenance(
+            inputs=dict(env["inputs"]),
+            parameters=dict(env["parameters"]),
+            kinresist_version=env["kinresist_version"],
+            kb_version=env["kb_version"],
+            created=env["created"],
+        ),
+        body={
+            "se_method": se,
+            "dose_unit": "nM" if unit else None,
+            "streamed": {
+                "curves": done.n_curves,
+                "rows": done.n_rows,
+                "status": dict(done.status),
+                "partitioned": done.partitioned,
+                "files": [p.name for p in done.written],
+            },
+        },
+        measurements=StreamedMeasurements(
+            done.path, unit="nM" if unit else "", genotypes=genotypes
+        ),
+        warnings=warnings,
+    )
+    written = list(done.written)
+    if fmt == "parquet" and Path(out).suffix.lower() == ".parquet":
+        side = _write_measurements(result, Path(out))
+        if side is not None:
+            written.append(side)
+    return result, written
+
+
+def _write_measurements(result: Result, out: Path) -> Path | None:
+    """``<stem>.measurements.parquet`` beside a streamed Parquet table, as
+    :meth:`Result.write` writes it beside an in-memory one (none when no curve names a cell
+    line); written in batches."""
+    from itertools import chain
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from kinresist.core.result import MEASUREMENT_COLUMNS
+    from kinresist.core.serialise import to_json
+
+    numbers = ("value", "ci_low", "ci_high", "lod", "lob")
+    schema = pa.schema(
+        [(c, pa.float64() if c in numbers else pa.string()) for c in MEASUREMENT_COLUMNS]
+    ).with_metadata(
+        {b"kinresist": to_json({**result.envelope(), "table": "measurements"}, indent=None)}
+    )
+    path = out.with_name(f"{out.name[: -len('.parquet')]}.measurements.parquet")
+    tmp = path.with_name(f".{path.name}.partial")
+    writer = None
+    rows: list[dict[str, Any]] = []
+    try:
+        for m in chain(result.measurements, [None]):  # never all in memory
+            if m is not None:
+                rows.append(m.as_row())
+            if rows and (m is None or len(rows) >= 100_000):
+                writer = writer or pq.ParquetWriter(tmp, schema)
+                writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+                rows = []
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    if writer is None:
+        return None
+    writer.close()
+    tmp.replace(path)
+    return path
+
+
+class StreamedMeasurements(list["Measurement"]):
+    """The IC50 measurements of a streamed ``dose fit``, read back from its written ``fits``
+    file in batches each time they are iterated (what the store's writer,
+    :func:`kinresist.core.record.record`, does), so that a screen's measurements are never
+    all held in memory. As :func:`kinresist.dose.result.ic50_measurements`: one per curve
+    named ``"<cell line> | <drug>"`` (per genotype key). Read-only: the list itself is empty.
+    """
+
+    _COLUMNS = ("group", "model", "se_method", "ed50_estimate", "ed50_ci_low", "ed50_ci_high",
+                "status", "flags")  # fmt: skip
+
+    def __init__(
+        self, path: Path, *, unit: str, genotypes: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
+        super().__init__()
+        self.path, self.unit, self.genotypes = Path(path), unit, dict(genotypes or {})
+        self._len: int | None = None
+
+    def _records(self) -> Iterator[list[dict[str, Any]]]:
+        import pyarrow.compute as pc
+
+        from kinresist.dose.stream import read_fits_batches
+
+        for batch in read_fits_batches(self.path, self._COLUMNS):
+            named = batch.filter(pc.match_substring(batch.column("group"), " | "))
+            if not named.num_rows:
+                continue
+            cols = {c: named.column(c).to_pylist() for c in self._COLUMNS}
+            rows = []
+            for i, group in enumerate(cols["group"]):
+                flags = cols["flags"][i]
+                rows.append(
+                    {
+                        "group": group,
+                        "model": cols["model"][i],
+                        "se_method": cols["se_method"][i],
+                        "status": cols["status"][i],
+                        "flags": flags.split(";") if flags else [],
+                        "ed50": {
+                            k: cols[f"ed50_{k}"][i] for k in ("estimate", "ci_low", "ci_high")
+                        },
+                    }
+                )
+            yield rows
+
+    def __iter__(self) -> Iterator[Measurement]:
+        for rows in self._records():
+            from kinresist.dose.result import ic50_measurements
+
+            yield from ic50_measurements(rows, unit=self.unit, genotypes=self.genotypes)
+
+    def __len__(self) -> int:
+        if self._len is None:
+            self._len = sum(
+                len(self.genotypes.get(str(r["group"]).partition(" | ")[0], ())) or 1
+                for rows in self._records()
+                for r in rows
+            )
+        return self._len
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __repr__(self) -> str:
+        return f"StreamedMeasurements({str(self.path)!r})"
 
 
 def run_compare(
@@ -362,6 +689,8 @@ WORKFLOWS = [
         report="kinresist.reports.dose:render",
         text="kinresist.reports.dose:text",
         long_running=True,
+        distributable=True,
+        stream="kinresist.dose.workflow:stream_fit",
         **_COMMON,  # type: ignore[arg-type]
     ),
     Workflow(

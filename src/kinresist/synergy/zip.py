@@ -75,6 +75,9 @@ def _refit(
                 model="LL.4",
                 fixed={"bottom": bottom[retry]},
                 multistart=True,
+                # the first fit's backend, whatever the number of retries: the compiled
+                # kernel is warm, and a block scores the same in any chunk it falls in
+                backend="numba" if fit.backend == "numba" else "numpy",
             )
             better = np.asarray(f2.rss) <= np.where(np.isfinite(rss[retry]), rss[retry], np.inf)
             take = retry[better]
