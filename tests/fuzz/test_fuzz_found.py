@@ -139,3 +139,31 @@ def test_manifest_with_non_utf8_name_prints(cli, tmp_path: Path) -> None:
     res = cli(["study", "import", manifest, "--study", "S", "--db", db])
     assert res.exit_code == 0, res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_bam_damaged_mid_file_one_line_in_a_real_process(tmp_path: Path) -> None:
+    """A BAM whose header reads but whose reads do not (a flipped byte mid-file): before, a
+    misleading "Closing failed: No such file or directory" plus htslib's ``[E::...]`` lines
+    on the process's stderr; now one line naming the BAM and the region (fd-level stderr of a
+    real process, where htslib writes)."""
+    import subprocess
+
+    from sharedpaths import shared_path
+
+    case = seeds.ngs_case(tmp_path, shared_path())
+    raw = bytearray(case["tumour"].read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    case["tumour"].write_bytes(bytes(raw))
+    args = ["ngs", "call", case["tumour"], "--regions", case["bed"], "--reference", case["fa"]]
+    proc = subprocess.run(
+        [sys.executable, "-m", "kinresist.cli.main", *map(str, args), "-f", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1, proc.stderr
+    assert "tumour.bam" in lines[0]
+    assert "damaged or truncated" in lines[0]

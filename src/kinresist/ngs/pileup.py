@@ -21,6 +21,7 @@ the strand, and UMI ``A-B`` of an R1-reverse template read as ``B-A``).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 import pysam
 
-from kinresist.errors import DataQualityWarning, warn
+from kinresist.errors import DataQualityWarning, InputError, warn
 from kinresist.ngs.consensus import ConsensusParams, _log_tables
 from kinresist.ngs.grouping import GroupingParams
 from kinresist.ngs.reads import BASE_LUT, WindowReads, collect_window
@@ -203,7 +204,9 @@ def _open(path: str) -> pysam.AlignmentFile:
 def _close_handles() -> None:
     cache = getattr(_HANDLES, "files", None) or {}
     while cache:
-        cache.popitem()[1][1].close()
+        fh = cache.popitem()[1][1]
+        with contextlib.suppress(OSError):  # a damaged file also fails to close: said already
+            fh.close()
 
 
 def _count_reads(
@@ -292,7 +295,14 @@ def count_window(task: WindowTask) -> WindowCounts:
     gp, cp = task.grouping, task.consensus
     ws, we = task.start, task.end
     width = we - ws
-    r = collect_window(_open(task.bam), task.chrom, ws, we, gp)
+    try:
+        r = collect_window(_open(task.bam), task.chrom, ws, we, gp)
+    except OSError as exc:  # htslib: a CRC mismatch, a block that does not inflate, a cut file
+        msg = (
+            f"cannot read the reads at {task.chrom}:{ws + 1}-{we} ({exc}); the BAM is damaged "
+            "or truncated: copy it again, or re-create it (samtools sort + samtools index)"
+        )
+        raise InputError(msg, path=task.bam) from None
     ccount, fwd, rev, dup, fsum, raw = _count_reads(r, ws, width, cp, gp.strategy == "paired")
     mask = np.zeros(width, dtype=bool)
     for s, e in task.members:
@@ -403,18 +413,22 @@ def count_molecules_many(
     tasks = window_tasks(bams, regs, fasta, gp, cp)
     if notice is not None and tasks and compile_pending():
         notice(COMPILE_NOTICE)
+    from kinresist.ngs._htslib import quiet_open
+
     parts: list[list[WindowCounts]] = [[] for _ in bams]
     done = 0
-    try:
-        for wc in map_ordered(count_window, tasks, dask=dask, on_connect=on_connect):
-            for message in wc.warnings:
-                warn(message, DataQualityWarning)
-            parts[wc.index].append(wc)
-            done += 1
-            if progress is not None:
-                progress(done, len(tasks))
-    finally:
-        _close_handles()
+    # htslib quiet while reading: a damaged block is reported once, by count_window's error
+    with quiet_open():
+        try:
+            for wc in map_ordered(count_window, tasks, dask=dask, on_connect=on_connect):
+                for message in wc.warnings:
+                    warn(message, DataQualityWarning)
+                parts[wc.index].append(wc)
+                done += 1
+                if progress is not None:
+                    progress(done, len(tasks))
+        finally:
+            _close_handles()
     return [_assemble(p, gp, cp) for p in parts]
 
 
