@@ -255,7 +255,7 @@ def scale_column(draw: Draw, raw: bytes, doc: TextDoc) -> bytes:
         if j < len(row) and _is_number(row[j].strip()):
             try:
                 row[j] = repr(float(row[j]) * factor)
-            except OverflowError:
+            except (OverflowError, ValueError):  # a number to _is_number, not to float()
                 row[j] = "inf"
             doc.set_cells(i, row)
     return doc.to_bytes()

@@ -167,3 +167,95 @@ def test_bam_damaged_mid_file_one_line_in_a_real_process(tmp_path: Path) -> None
     assert len(lines) == 1, proc.stderr
     assert "tumour.bam" in lines[0]
     assert "damaged or truncated" in lines[0]
+
+
+# -- found by the long run (python tests/fuzz/run.py), fixed ----------------------------------
+def test_blot_tiff_cut_inside_its_header(cli, tmp_path: Path) -> None:
+    case = seeds.blot_set(tmp_path)
+    raw = case["pALK"].read_bytes()
+    case["pALK"].write_bytes(raw[:6])  # the first IFD offset cut: struct.error in tifffile
+    args = ["blot", "analyze", case["pALK"], case["ALK"], "--design", case["design"], "-f", "json"]
+    line = _one_line(cli(args), case["pALK"].name)
+    assert "TIFF" in line
+
+
+def test_blot_design_two_loading_controls_names_the_design(cli, tmp_path: Path) -> None:
+    case = seeds.blot_set(tmp_path)
+    text = case["design"].read_text()
+    rows = text.splitlines()
+    header = rows[0].split(",")
+    assert "role" in header
+    k, t = header.index("role"), header.index("target")
+    extra = []
+    for row in rows[1:]:
+        cells = row.split(",")
+        if cells[k] == "loading_control":
+            cells[t] = cells[t] + "2"
+            extra.append(",".join(cells))
+            break
+    assert extra  # the seed design has a loading control
+    case["design"].write_text("\n".join([*rows, *extra]) + "\n")
+    args = ["blot", "analyze", case["pALK"], case["ALK"], "--design", case["design"], "-f", "json"]
+    line = _one_line(cli(args), case["design"].name)
+    assert "loading controls" in line
+
+
+def test_rnk_named_gz_that_is_not_gzip(cli, tmp_path: Path) -> None:
+    rnk = tmp_path / "ranks.rnk.gz"
+    rnk.write_text(seeds.RNK)
+    gmt = tmp_path / "sets.gmt"
+    gmt.write_text(seeds.GMT)
+    args = ["gsea", "prerank", rnk, "--gene-sets", gmt, "--min-size", "3", "--plots", "0"]
+    _one_line(cli([*args, "--permutation-num", "20", "-f", "json"]), "ranks.rnk.gz")
+
+
+def test_prerank_set_sizes_name_both_files(cli, tmp_path: Path) -> None:
+    rnk = tmp_path / "ranks.rnk"
+    rnk.write_text(seeds.RNK)
+    gmt = tmp_path / "sets.gmt"
+    gmt.write_text(seeds.GMT)
+    args = ["gsea", "prerank", rnk, "--gene-sets", gmt, "--min-size", "50", "--plots", "0"]
+    line = _one_line(cli([*args, "--permutation-num", "20", "-f", "json"]), "ranks.rnk")
+    assert "sets.gmt" in line
+
+
+@pytest.mark.parametrize("value", ["1e300", "inf"])
+def test_invivo_values_beyond_any_measurement(cli, tmp_path: Path, value: str) -> None:
+    table = tmp_path / "study.csv"
+    table.write_text(seeds.INVIVO.replace("1500", value))
+    args = ["invivo", "analyze", table, "--control", "Vehicle", "--n-boot", "50", "-f", "json"]
+    line = _one_line(cli(args), "study.csv")
+    assert "line" in line
+
+
+def test_cnv_log2_beyond_any_copy_ratio(tmp_path: Path) -> None:
+    from kinresist.errors import InputError
+    from kinresist.ngs.cnv_io import read_cnvkit
+
+    cnr = tmp_path / "s.cnr"
+    cnr.write_text("chromosome\tstart\tend\tgene\tlog2\nchr7\t1\t200\tMET\t1e308\n")
+    with pytest.raises(InputError, match=r"s\.cnr, line 2, column log2"):
+        read_cnvkit(cnr)
+
+
+@pytest.mark.filterwarnings("default")  # as a user's process: the warning is printed
+def test_study_findings_with_a_duplicate_row_imported(cli, tmp_path: Path) -> None:
+    """A repeated findings row is kept once (with a warning), not an internal error."""
+    lines = seeds.STUDY_FINDINGS.splitlines()
+    for name in ("p1_d1.csv", "p1_d2.csv"):
+        (tmp_path / name).write_text("\n".join([*lines, lines[-1]]) + "\n")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(seeds.MANIFEST)
+    res = cli(["study", "import", manifest, "--study", "S", "--db", tmp_path / "s.db"])
+    assert res.exit_code == 0, res.stderr
+
+
+def test_flow_workspace_with_a_non_utf8_name(cli, tmp_path: Path) -> None:
+    case = seeds.flow_case(tmp_path)
+    raw = os.fsencode(tmp_path) + b"/panel-\xe9.wsp"
+    with open(raw, "wb") as fh:
+        fh.write(case["wsp"].read_bytes())
+    wsp = os.fsdecode(raw)
+    args = ["flow", "gate", case["fcs"], "--gates", wsp, "--no-plots", "-f", "json"]
+    res = cli(args)
+    assert res.exit_code == 0, res.stderr

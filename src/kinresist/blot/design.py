@@ -336,4 +336,13 @@ def design_from_frame(
                 "(e.g. X_a, X_b) so ratios pair lanes unambiguously"
             )
             raise InputError(msg, path=path)
+    controls = out[out["role"] != "target"].groupby(["blot", "membrane"])["target"].unique()
+    for (blot, membrane), names in controls.items():
+        if len(names) > 1:
+            msg = (
+                f"membrane {membrane!r} of blot {blot} has {len(names)} loading controls "
+                f"({', '.join(map(str, names))}); keep one per membrane in the design "
+                "(give the others role=target)"
+            )
+            raise InputError(msg, path=path, column="role")
     return BlotDesign(frame=out, source=source, notes=tuple(notes))

@@ -15,6 +15,7 @@ the grey-value distribution (bands are the minority of pixels) and reports its c
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -225,28 +226,62 @@ def _rgb_to_grey(arr: np.ndarray, path: Path) -> np.ndarray:
     raise InputError(msg, path=path)
 
 
+class _Collect(logging.Handler):
+    """tifffile's log records (a damaged tag, a short strip), kept instead of printed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(" ".join(record.getMessage().split()))
+
+
 def _read_tiff(path: Path) -> np.ndarray:
+    import struct
+
     import tifffile
 
+    log = logging.getLogger("tifffile")
+    notes = _Collect()
+    log.addHandler(notes)
+    propagate, log.propagate = log.propagate, False
     try:
         with tifffile.TiffFile(path) as tif:
             n_pages = len(tif.pages)
             series = tif.series[0]
             arr = series.asarray()
             photometric = getattr(tif.pages[0], "photometric", None)
-    except (tifffile.TiffFileError, ValueError, OSError) as exc:
-        msg = f"cannot read as TIFF ({exc}); expected a single-channel 16-bit TIFF from the imager"
-        raise InputError(msg, path=path) from exc
+    except (
+        tifffile.TiffFileError, ValueError, OSError, EOFError, struct.error, IndexError,
+        KeyError, TypeError, ZeroDivisionError, OverflowError, MemoryError,
+    ) as exc:  # fmt: skip
+        # a damaged file fails anywhere in the parser: its structure is what is wrong
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        if notes.messages:
+            why += f"; {notes.messages[0]}"
+        msg = (
+            f"cannot read as TIFF ({why}); the file is damaged or not a TIFF: expected a "
+            "single-channel 16-bit TIFF from the imager (export it again)"
+        )
+        raise InputError(msg, path=path) from None
+    finally:
+        log.removeHandler(notes)
+        log.propagate = propagate
     arr = np.squeeze(arr)
     is_rgb = photometric is not None and int(photometric) == int(tifffile.PHOTOMETRIC.RGB)
     if arr.ndim == 3 and (is_rgb or arr.shape[-1] in (3, 4)):
-        return _rgb_to_grey(arr, path)
-    if arr.ndim != 2:
+        arr = _rgb_to_grey(arr, path)
+    if arr.ndim != 2 or arr.size == 0:
         msg = (
             f"TIFF holds {n_pages} pages / an array of shape {arr.shape}; expected one "
             "single-channel image per file (export each exposure or channel separately)"
         )
+        if notes.messages:
+            msg += f"; tifffile: {notes.messages[0]}"
         raise InputError(msg, path=path)
+    for note in notes.messages[:3]:  # read, but tifffile noticed something: say so
+        warn(f"{path.name}: tifffile: {note}", DataQualityWarning)
     return arr
 
 

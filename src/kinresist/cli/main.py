@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import os
 import sys
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -191,6 +193,16 @@ def _main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         sys.stderr.write(_undecodable(exc, args) + "\n")
+        return 2
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        if debug:
+            raise
+        # a reader that infers compression from the name (.gz) met a file that is not gzip
+        files = ", ".join(_input_files(args)) or "the input"
+        sys.stderr.write(
+            f"InputError: {files}: not a valid gzip-compressed file ({' '.join(str(exc).split())});"
+            " a file named .gz must be gzip-compressed: rename it or compress it again\n"
+        )
         return 2
     except Exception as exc:
         if debug:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from kinresist.errors import InputError
-from kinresist.flow.readers import GatingSource
+from kinresist.flow.readers import GatingSource, xml_bytes
 
 if TYPE_CHECKING:
     import flowkit as fk
@@ -255,13 +255,30 @@ def _workspace_strategies(
     assert source.workspace_path is not None
     try:
         wsp = fk.Workspace(
-            str(source.workspace_path), fcs_samples=list(samples), load_missing_file_data=True
+            xml_bytes(source.workspace_path),
+            fcs_samples=list(samples),
+            load_missing_file_data=True,
         )
-    except (ValueError, KeyError, LookupError, NotImplementedError) as exc:
-        msg = f"cannot read the FlowJo workspace: {exc}"
+    except (
+        ValueError,
+        KeyError,
+        LookupError,
+        NotImplementedError,
+        AttributeError,
+        TypeError,
+    ) as exc:  # fmt: skip  (FlowKit walks the XML: a missing element is an AttributeError)
+        msg = (
+            f"cannot read the FlowJo workspace ({exc or type(exc).__name__}); expected a FlowJo "
+            "10 .wsp: the file is damaged or was edited, export it again from FlowJo"
+        )
         raise InputError(msg, path=source.workspace_path) from exc
     wanted = {s.id for s in samples}
-    in_group = set(wsp.get_sample_ids(group_name=source.group, loaded_only=False))
+    try:
+        in_group = set(wsp.get_sample_ids(group_name=source.group, loaded_only=False))
+    except KeyError:
+        groups = ", ".join(map(repr, wsp.get_sample_groups())) or "none"
+        msg = f"the workspace has no sample group {source.group!r} (groups: {groups}); pass --group"
+        raise InputError(msg, path=source.workspace_path) from None
     strategies: dict[str, fk.GatingStrategy] = {}
     drawn: dict[str, dict[str, str]] = {}
     for sid in sorted(wanted):
@@ -287,7 +304,7 @@ def _wsp_prefix(source: GatingSource, sample_id: str) -> tuple[str, str]:
     from lxml import etree
 
     assert source.workspace_path is not None
-    tree = etree.parse(str(source.workspace_path))
+    tree = etree.parse(xml_bytes(source.workspace_path))
     for sample_el in tree.iter("Sample"):
         node = sample_el.find("SampleNode")
         if node is None or node.get("name") != sample_id:

@@ -169,6 +169,19 @@ class GatingSource:
     flowjo_samples: tuple[str, ...] = ()
 
 
+class _Stream:
+    """A binary file reduced to ``read`` (no ``name`` for lxml to encode)."""
+
+    def __init__(self, fh: Any) -> None:
+        self.read = fh.read
+
+
+def xml_bytes(p: Path) -> io.BytesIO:
+    """The file's bytes as a nameless stream, for lxml and FlowKit (which would otherwise
+    encode the path, and a file name that is not valid UTF-8 cannot be)."""
+    return io.BytesIO(p.read_bytes())
+
+
 def _xml_root_tag(p: Path) -> str:
     from lxml import etree
 
@@ -176,7 +189,9 @@ def _xml_root_tag(p: Path) -> str:
     try:
         # the whole document is read: a file cut mid-tag is refused here, not by a later parse
         with p.open("rb") as fh:
-            for _event, el in etree.iterparse(fh, events=("start",)):
+            # lxml is given only the stream's read(): it would encode fh.name (a file name
+            # that is not valid UTF-8 cannot be) for its messages
+            for _event, el in etree.iterparse(_Stream(fh), events=("start",)):
                 if root is None:
                     root = str(etree.QName(el).localname)
     except etree.XMLSyntaxError as exc:
@@ -219,7 +234,7 @@ def read_gating(path: str | PathLike[str], *, group: str = "All Samples") -> Gat
         )
         raise InputError(msg, path=p, line=line)
     try:
-        strategy = fk.parse_gating_xml(str(p))
+        strategy = fk.parse_gating_xml(xml_bytes(p))
     except (ValueError, KeyError, LookupError, AttributeError, TypeError) as exc:
         msg = f"cannot parse the Gating-ML 2.0 document: {exc}"
         raise InputError(msg, path=p) from exc
@@ -231,7 +246,7 @@ def _schema_error(p: Path) -> tuple[int | None, str] | None:
     from flowkit._resources import gml_schema
     from lxml import etree
 
-    doc = etree.parse(str(p))
+    doc = etree.parse(xml_bytes(p))
     if gml_schema.validate(doc):
         return None
     err = gml_schema.error_log.last_error
@@ -246,7 +261,7 @@ def _flowjo_counts(p: Path) -> dict[tuple[str, str], int]:
     from lxml import etree
 
     out: dict[tuple[str, str], int] = {}
-    tree = etree.parse(str(p))
+    tree = etree.parse(xml_bytes(p))
     for node in tree.iter("SampleNode"):
         sample = node.get("name", "")
 

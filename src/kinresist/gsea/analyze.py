@@ -173,18 +173,25 @@ def prerank_file(
     inputs: dict[str, Any] = {"rnk": Path(rnk)}
     if str(gene_sets).lower() not in ("hallmark", "h", "h.all"):
         inputs["gene_sets"] = Path(gene_sets)
-    return prerank_result(
-        scores,
-        sets,
-        species=species,
-        min_size=min_size,
-        max_size=max_size,
-        permutation_num=permutation_num,
-        weight=weight,
-        seed=seed,
-        plots=plots,
-        inputs=inputs,
-    )
+    try:
+        return prerank_result(
+            scores,
+            sets,
+            species=species,
+            min_size=min_size,
+            max_size=max_size,
+            permutation_num=permutation_num,
+            weight=weight,
+            seed=seed,
+            plots=plots,
+            inputs=inputs,
+        )
+    except InputError as exc:
+        if exc.path is not None:
+            raise
+        # a check on the ranked list and the sets together: name both files
+        where = f" (gene sets: {Path(gene_sets).name})" if "gene_sets" in inputs else ""
+        raise InputError(exc.detail + where, path=rnk) from None
 
 
 def score_result(

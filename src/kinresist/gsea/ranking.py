@@ -16,6 +16,7 @@ Rules (each reported in :class:`RankingReport`):
 from __future__ import annotations
 
 import gzip
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -74,7 +75,14 @@ def read_rnk(path: str | PathLike[str]) -> pd.Series:
         raise InputError(msg, path=p)
     try:
         frame = pd.read_csv(p, sep="\t", header=None, comment="#", dtype={0: str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        OSError,
+        EOFError,
+        zlib.error,
+    ) as exc:  # fmt: skip  (OSError: a file named .gz that is not gzip-compressed)
         msg = f"cannot read the ranked list ({exc}); expected GENE<TAB>SCORE per line"
         raise InputError(msg, path=p) from exc
     if frame.shape[1] < 2:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import math
 import re
 from collections.abc import Mapping, Sequence
 from os import PathLike
@@ -177,6 +178,24 @@ def _to_float(cell: str, *, decimal_comma: bool = False) -> float | None:
         return None
 
 
+#: Largest magnitude read as a number: any day, length, volume or signal above it is an
+#: overflow or a unit error (and would overflow the statistics instead of answering).
+MAX_ABS = 1e15
+
+
+def _plausible(v: float, cell: str, what: str, *, path: Path, line: int, column: str) -> None:
+    """Refuse ±inf and magnitudes above :data:`MAX_ABS` (NaN = not measured passes)."""
+    if abs(v) > MAX_ABS:
+        msg = (
+            f"{what} {cell!r} is implausibly large (above {MAX_ABS:g}); an overflow or a "
+            "unit error in the export: check the column's unit"
+            if math.isfinite(v)
+            else f"{what} {cell!r} is not a finite number; expected a measurement (or an "
+            "empty cell when the animal was not measured)"
+        )
+        raise InputError(msg, path=path, line=line, column=column)
+
+
 def _numbers(
     cells: Sequence[str], lines: Sequence[int], *, column: str, path: Path, what: str
 ) -> np.ndarray:
@@ -189,6 +208,7 @@ def _numbers(
                 "the animal was not measured)"
             )
             raise InputError(msg, path=path, line=line, column=column)
+        _plausible(v, cell, what, path=path, line=line, column=column)
         out[i] = v
     return out
 
@@ -430,6 +450,7 @@ def read_invivosyn(path: str | PathLike[str], *, unit: str | None = "mm3") -> Gr
             if v is None:
                 msg = f"volume {r[j]!r} is not a number; expected a number or an empty cell"
                 raise InputError(msg, path=p, line=lines[k], column=header[j])
+            _plausible(v, r[j], "volume", path=p, line=lines[k], column=header[j])
             if np.isfinite(v) and v < 0:
                 msg = (
                     f"negative volume {v:g}; expected values ≥ 0 (leave the cell empty when the "
@@ -551,6 +572,7 @@ def read_tumgrowth(
             if v is None:
                 msg = f"value {r[j]!r} is not a number; expected a number or an empty cell"
                 raise InputError(msg, path=p, line=i, column=f"{head1[j]}/{var}")
+            _plausible(v, r[j], "value", path=p, line=i, column=f"{head1[j]}/{var}")
             if np.isfinite(v) and v < 0:
                 msg = f"negative value {v:g}; expected values ≥ 0"
                 raise InputError(msg, path=p, line=i, column=f"{head1[j]}/{var}")

@@ -239,6 +239,11 @@ def arm_tgi(
     return out
 
 
+def _exp(v: float) -> float:
+    """``exp`` that says inf (written as null: not representable) instead of raising."""
+    return math.exp(v) if v < 709.0 else math.inf
+
+
 def summary_by_day(frame: pd.DataFrame, *, log_value: np.ndarray) -> pd.DataFrame:
     """Per arm and day: n, mean ± SD/SEM, median, geometric mean with 95 % t CI, mean RTV ± SEM.
 
@@ -258,9 +263,9 @@ def summary_by_day(frame: pd.DataFrame, *, log_value: np.ndarray) -> pd.DataFram
         if lv.size > 1:
             m, s = float(lv.mean()), float(lv.std(ddof=1))
             q = float(stats.t.ppf(0.975, lv.size - 1)) * s / math.sqrt(lv.size)
-            geo, glo, ghi = math.exp(m), math.exp(m - q), math.exp(m + q)
+            geo, glo, ghi = _exp(m), _exp(m - q), _exp(m + q)
         elif lv.size == 1:
-            geo, glo, ghi = math.exp(float(lv[0])), float("nan"), float("nan")
+            geo, glo, ghi = _exp(float(lv[0])), float("nan"), float("nan")
         else:
             geo = glo = ghi = float("nan")
         rows.append(

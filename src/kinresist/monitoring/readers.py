@@ -50,7 +50,11 @@ def read_findings_result(path: str | PathLike[str]) -> Result:
     dcol = next((c for c in _DEPTH_COLUMNS if c in header), None)
     measurements: list[Measurement] = []
     warnings: list[str] = []
-    for f, (line, cells) in zip(findings, rows, strict=True):
+    # findings keep their source line ("table:NAME:LINE"); duplicate rows were kept once
+    by_line = dict(rows)
+    for f in findings:
+        line = int(str(f.source).rsplit(":", 1)[1])
+        cells = by_line[line]
         depth: int | None = None
         if dcol is not None and cells[dcol] not in ("", ".", "NA"):
             try:

@@ -42,6 +42,11 @@ class Targets:
         return len(self.chroms)
 
 
+#: Largest |log2| copy ratio read: 2**64-fold is far beyond any real amplification, and larger
+#: values overflow the copy-number arithmetic.
+MAX_ABS_LOG2 = 64.0
+
+
 def read_targets(path: str | PathLike[str]) -> Targets:
     """Read a BED of targets: chrom, start (0-based), end, gene name (4th column required)."""
     p = Path(path)
@@ -105,6 +110,12 @@ def read_cnvkit(path: str | PathLike[str]) -> tuple[Literal["cnr", "cns"], dict[
         except (TypeError, ValueError):
             msg = "start/end must be integers and log2/weight numbers"
             raise InputError(msg, path=p, line=i) from None
+        if abs(log2) > MAX_ABS_LOG2:  # inf included; NaN (no estimate) is passed on
+            msg = (
+                f"log2 ratio {row['log2']!r} is impossible for a copy-number ratio (CNVkit "
+                f"writes -20 for no coverage; expected |log2| <= {MAX_ABS_LOG2:g})"
+            )
+            raise InputError(msg, path=p, line=i, column="log2")
         if kind == "cns" and weight <= 0:
             continue  # CNVkit writes zero-probe placeholder segments
         for gene in (row["gene"] or "-").split(","):

@@ -27,6 +27,7 @@ A block without its own (0, 0) sample wells gets the plate's vehicle wells as it
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,15 @@ def _table(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError as exc:
         msg = "the map is empty; expected a header row (well, role, drug1, conc1, drug2, conc2)"
         raise InputError(msg, path=path) from exc
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+    except (
+        ValueError,
+        pd.errors.ParserError,
+        UnicodeDecodeError,
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        zlib.error,
+    ) as exc:  # fmt: skip  (OSError: e.g. a file named .gz that is not gzip-compressed)
         kind = "an Excel workbook" if path.suffix.lower() in (".xlsx", ".xls") else "CSV/TSV"
         msg = f"cannot read the map as {kind} ({exc}); save it as .csv or a real .xlsx workbook"
         raise InputError(msg, path=path) from exc
@@ -150,7 +159,14 @@ def read_checkerboard_plates(
         + cmap.get("conc2", pd.Series(0.0, index=cmap.index)).fillna(0.0).astype(float),
     )
     merged = combine_plate_and_map(plate, cmap)
-    table, qc = normalise_plates(merged, kill_as_zero=kill_as_zero)
+    try:
+        table, qc = normalise_plates(merged, kill_as_zero=kill_as_zero)
+    except InputError as exc:
+        if exc.path is not None:
+            raise
+        # the map says which wells are vehicle/blank, the plate what they read: name both
+        msg = f"{exc.detail} (plate file: {Path(plate_path).name})"
+        raise InputError(msg, path=map_path) from None
     samples = table[table["role"] == "sample"]
     if samples.empty:
         msg = "the checkerboard map has no sample wells"
