@@ -259,3 +259,11 @@ def test_flow_workspace_with_a_non_utf8_name(cli, tmp_path: Path) -> None:
     args = ["flow", "gate", case["fcs"], "--gates", wsp, "--no-plots", "-f", "json"]
     res = cli(args)
     assert res.exit_code == 0, res.stderr
+
+
+def test_blot_window_that_is_not_a_range_names_the_design(cli, tmp_path: Path) -> None:
+    case = seeds.blot_set(tmp_path)
+    case["design"].write_text(case["design"].read_text().replace(",70-150", ",nM"))
+    args = ["blot", "analyze", case["pALK"], case["ALK"], "--design", case["design"], "-f", "json"]
+    line = _one_line(cli(args), case["design"].name)
+    assert "window" in line

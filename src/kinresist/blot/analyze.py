@@ -148,7 +148,13 @@ def _windows_for(
             )
             raise InputError(msg, path=source)
         if given:
-            y0, y1 = parse_window(given[0], height=image.height, ladder=ladder)
+            try:
+                y0, y1 = parse_window(given[0], height=image.height, ladder=ladder)
+            except InputError as exc:
+                if exc.path is not None:
+                    raise
+                msg = f"image {image.name}, target {t!r}: {exc.detail}"
+                raise InputError(msg, path=source, column="window") from None
             windows[t] = (y0, y1, "design")
         else:
             missing.append(t)
