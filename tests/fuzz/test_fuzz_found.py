@@ -267,3 +267,19 @@ def test_blot_window_that_is_not_a_range_names_the_design(cli, tmp_path: Path) -
     args = ["blot", "analyze", case["pALK"], case["ALK"], "--design", case["design"], "-f", "json"]
     line = _one_line(cli(args), case["design"].name)
     assert "window" in line
+
+
+def test_clinical_follow_up_beyond_any_unit(cli, tmp_path: Path) -> None:
+    """Times x 1e300 made the Kaplan-Meier figure fail (exit 1); now refused with the line."""
+    rows = seeds.clinical_table().splitlines()
+    k = rows[0].split(",").index("months")
+    out = [rows[0]]
+    for row in rows[1:]:
+        cells = row.split(",")
+        cells[k] = repr(float(cells[k]) * 1e300)
+        out.append(",".join(cells))
+    table = tmp_path / "cohort.csv"
+    table.write_text("\n".join(out) + "\n")
+    args = ["clinical", "survival", table, "--time-col", "months", "--event-col", "event"]
+    line = _one_line(cli([*args, "--group-col", "arm", "-f", "json"]), "cohort.csv")
+    assert "line 2" in line

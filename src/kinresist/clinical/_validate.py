@@ -58,6 +58,10 @@ def _is_missing(value: Any) -> bool:
     return isinstance(value, str) and value.strip() in ("", "NA", "NaN", "nan", "N/A")
 
 
+#: Longest follow-up read (1e9 days is 2.7 million years): above it, an overflow or unit error.
+MAX_TIME = 1e9
+
+
 def as_times(values: Any, where: Where | None = None) -> FloatArray:
     """Follow-up times as floats: present, finite and >= 0."""
     where = where or Where("time")
@@ -77,6 +81,12 @@ def as_times(values: Any, where: Where | None = None) -> FloatArray:
             raise where.error(msg, i) from None
         if not math.isfinite(t):
             msg = f"follow-up time {v!r} is not finite; expected a time >= 0"
+            raise where.error(msg, i)
+        if t > MAX_TIME:
+            msg = (
+                f"follow-up time {v!r} is implausibly long (above {MAX_TIME:g} in any unit: "
+                "days, weeks, months or years); an overflow or a unit error in the export"
+            )
             raise where.error(msg, i)
         if t < 0:
             msg = (
