@@ -42,7 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from kinresist.dose.engine import FLAG_BITS, fit_batch
 from kinresist.synergy.reference import Curve
@@ -188,7 +188,7 @@ def resolve_single_agent(dose: np.ndarray, response: np.ndarray) -> SingleAgentF
     with np.errstate(all="ignore"):
         f = (tss - st["rss2"]) / (st["rss2"] / max(df2, 1))
         f = np.where(tss > 0, np.where(st["rss2"] > 0, f, np.inf), 0.0)
-        p = np.minimum(1.0, stats.f.sf(f, 1, max(df2, 1)) * (n - 1)) if df2 > 0 else np.ones(nb)
+        p = np.minimum(1.0, special.fdtrc(1, max(df2, 1), f) * (n - 1)) if df2 > 0 else np.ones(nb)
     responsive = (p < ALPHA_DOSE_RESPONSE) & (df2 > 0)
 
     use_step = ~conv & (st["rss"] <= eng_rss * (1 + _RSS_RTOL) + 1e-12 * tss)
