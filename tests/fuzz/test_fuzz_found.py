@@ -283,3 +283,19 @@ def test_clinical_follow_up_beyond_any_unit(cli, tmp_path: Path) -> None:
     args = ["clinical", "survival", table, "--time-col", "months", "--event-col", "event"]
     line = _one_line(cli([*args, "--group-col", "arm", "-f", "json"]), "cohort.csv")
     assert "line 2" in line
+
+
+def test_plate_grid_header_with_infinity(cli, tmp_path: Path) -> None:
+    """A grid whose header row holds ``inf`` (int(float('inf')): OverflowError, exit 1)."""
+    grid, mapping = seeds.dose_plate()
+    lines = grid.splitlines()
+    k = next(i for i, ln in enumerate(lines) if ",1,2,3" in ln)
+    lines[k] = lines[k].replace(",1,2,3", ",inf,2,3", 1)
+    plate, pmap = tmp_path / "plate.csv", tmp_path / "map.csv"
+    plate.write_text("\n".join(lines) + "\n")
+    pmap.write_text(mapping)
+    res = cli(["dose", "plate", "--plate", plate, "--map", pmap, "-f", "json"])
+    assert res.exit_code in (0, 2), res.stderr
+    assert "Traceback" not in res.stderr
+    if res.exit_code == 2:
+        _one_line(res, "plate.csv")

@@ -109,7 +109,7 @@ def _is_header(cells: list[str]) -> int | None:
     nums = vals[1:] if vals and not vals[0].isdigit() else vals
     try:
         ints = [int(float(v)) for v in nums]
-    except ValueError:
+    except (ValueError, OverflowError):  # text, or inf/nan: not a column number
         return None
     if ints in (list(range(1, 13)), list(range(1, 25))):
         return len(ints)
