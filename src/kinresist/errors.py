@@ -27,7 +27,9 @@ Warnings are issued through :func:`warn` so that callers can filter them by clas
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from os import PathLike
 from typing import Any
 
@@ -46,6 +48,7 @@ __all__ = [
     "NonIdentifiableError",
     "StoreError",
     "UnitError",
+    "about_file",
     "warn",
 ]
 
@@ -92,13 +95,41 @@ class InputError(KinresistError, ValueError):
         prefix = (", ".join(where) + ": ") if where else ""
         super().__init__(prefix + message)
 
-    def located(self, path: str | PathLike[str]) -> InputError:
+    def located(
+        self,
+        path: str | PathLike[str],
+        *,
+        before: str = "",
+        after: str = "",
+        column: str | int | None = None,
+    ) -> InputError:
         """The same error attributed to ``path`` (for an error raised where the file was not
-        known, e.g. by a check on already-read values)."""
+        known, e.g. by a check on already-read values); ``before``/``after`` add context to
+        the message, ``column`` is used when the error has none."""
+        detail = f"{before}{self.detail}{after}"
+        col = self.column if self.column is not None else column
         try:
-            return type(self)(self.detail, path=path, line=self.line, column=self.column)
+            return type(self)(detail, path=path, line=self.line, column=col)
         except TypeError:  # a subclass with another signature
-            return InputError(self.detail, path=path, line=self.line, column=self.column)
+            return InputError(detail, path=path, line=self.line, column=col)
+
+
+@contextlib.contextmanager
+def about_file(
+    path: str | PathLike[str],
+    *,
+    before: str = "",
+    after: str = "",
+    column: str | int | None = None,
+) -> Iterator[None]:
+    """Attribute an :class:`InputError` raised in the block without a file to ``path``
+    (:meth:`InputError.located`); errors that name their file pass unchanged."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.path is not None:
+            raise
+        raise exc.located(path, before=before, after=after, column=column) from None
 
 
 class UnitError(InputError):

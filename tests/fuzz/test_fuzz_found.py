@@ -9,16 +9,7 @@ from pathlib import Path
 
 import fuzz_seeds as seeds
 import pytest
-
-
-def _one_line(res, *names: str) -> str:
-    assert res.exit_code == 2, (res.exit_code, res.stdout, res.stderr)
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, res.stderr
-    assert "Traceback" not in res.stderr
-    for name in names:
-        assert name in lines[0], lines[0]
-    return lines[0]
+from cli_contract import one_line as _one_line
 
 
 def _checkerboard(tmp_path: Path) -> tuple[Path, Path]:

@@ -49,7 +49,7 @@ from kinresist.blot.outputs import count_flag, image_notes, qc_warnings
 from kinresist.blot.outputs import measurements as build_measurements
 from kinresist.blot.tables import bands_frame, lanes_frame
 from kinresist.core.result import Measurement, Provenance, Result
-from kinresist.errors import DataQualityWarning, InputError, warn
+from kinresist.errors import DataQualityWarning, InputError, about_file, warn
 
 __all__ = ["SCHEMA_VERSION", "BlotResult", "ImageAnalysis", "analyze_blot"]
 
@@ -148,13 +148,8 @@ def _windows_for(
             )
             raise InputError(msg, path=source)
         if given:
-            try:
+            with about_file(source, before=f"image {image.name}, target {t!r}: ", column="window"):
                 y0, y1 = parse_window(given[0], height=image.height, ladder=ladder)
-            except InputError as exc:
-                if exc.path is not None:
-                    raise
-                msg = f"image {image.name}, target {t!r}: {exc.detail}"
-                raise InputError(msg, path=source, column="window") from None
             windows[t] = (y0, y1, "design")
         else:
             missing.append(t)

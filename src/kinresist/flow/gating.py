@@ -266,7 +266,7 @@ def _workspace_strategies(
         NotImplementedError,
         AttributeError,
         TypeError,
-    ) as exc:  # fmt: skip  (FlowKit walks the XML: a missing element is an AttributeError)
+    ) as exc:  # FlowKit walks the XML: a missing element is an AttributeError
         msg = (
             f"cannot read the FlowJo workspace ({exc or type(exc).__name__}); expected a FlowJo "
             "10 .wsp: the file is damaged or was edited, export it again from FlowJo"

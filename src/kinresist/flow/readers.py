@@ -169,13 +169,6 @@ class GatingSource:
     flowjo_samples: tuple[str, ...] = ()
 
 
-class _Stream:
-    """A binary file reduced to ``read`` (no ``name`` for lxml to encode)."""
-
-    def __init__(self, fh: Any) -> None:
-        self.read = fh.read
-
-
 def xml_bytes(p: Path) -> io.BytesIO:
     """The file's bytes as a nameless stream, for lxml and FlowKit (which would otherwise
     encode the path, and a file name that is not valid UTF-8 cannot be)."""
@@ -188,12 +181,9 @@ def _xml_root_tag(p: Path) -> str:
     root: str | None = None
     try:
         # the whole document is read: a file cut mid-tag is refused here, not by a later parse
-        with p.open("rb") as fh:
-            # lxml is given only the stream's read(): it would encode fh.name (a file name
-            # that is not valid UTF-8 cannot be) for its messages
-            for _event, el in etree.iterparse(_Stream(fh), events=("start",)):
-                if root is None:
-                    root = str(etree.QName(el).localname)
+        for _event, el in etree.iterparse(xml_bytes(p), events=("start",)):
+            if root is None:
+                root = str(etree.QName(el).localname)
     except etree.XMLSyntaxError as exc:
         msg = f"not well-formed XML ({exc}); expected a Gating-ML 2.0 file or a FlowJo 10 .wsp"
         raise InputError(msg, path=p, line=exc.lineno) from exc

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from kinresist.errors import InputError
+from kinresist.errors import InputError, about_file
 from kinresist.gsea.genesets import (
     AYERS_CITATION,
     SIGNATURES,
@@ -173,7 +173,9 @@ def prerank_file(
     inputs: dict[str, Any] = {"rnk": Path(rnk)}
     if str(gene_sets).lower() not in ("hallmark", "h", "h.all"):
         inputs["gene_sets"] = Path(gene_sets)
-    try:
+    # a check on the ranked list and the sets together: name both files
+    where = f" (gene sets: {Path(gene_sets).name})" if "gene_sets" in inputs else ""
+    with about_file(rnk, after=where):
         return prerank_result(
             scores,
             sets,
@@ -186,12 +188,6 @@ def prerank_file(
             plots=plots,
             inputs=inputs,
         )
-    except InputError as exc:
-        if exc.path is not None:
-            raise
-        # a check on the ranked list and the sets together: name both files
-        where = f" (gene sets: {Path(gene_sets).name})" if "gene_sets" in inputs else ""
-        raise InputError(exc.detail + where, path=rnk) from None
 
 
 def score_result(

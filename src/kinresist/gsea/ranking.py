@@ -82,7 +82,7 @@ def read_rnk(path: str | PathLike[str]) -> pd.Series:
         OSError,
         EOFError,
         zlib.error,
-    ) as exc:  # fmt: skip  (OSError: a file named .gz that is not gzip-compressed)
+    ) as exc:  # OSError: a file named .gz that is not gzip-compressed
         msg = f"cannot read the ranked list ({exc}); expected GENE<TAB>SCORE per line"
         raise InputError(msg, path=p) from exc
     if frame.shape[1] < 2:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kinresist.errors import InputError, UnitError
+from kinresist.errors import InputError, UnitError, about_file
 from kinresist.synergy.block import Block
 from kinresist.synergy.io import blocks_from_frame
 
@@ -60,7 +60,7 @@ def _table(path: Path) -> pd.DataFrame:
         OSError,
         EOFError,
         zlib.error,
-    ) as exc:  # fmt: skip  (OSError: e.g. a file named .gz that is not gzip-compressed)
+    ) as exc:  # OSError: e.g. a file named .gz that is not gzip-compressed
         kind = "an Excel workbook" if path.suffix.lower() in (".xlsx", ".xls") else "CSV/TSV"
         msg = f"cannot read the map as {kind} ({exc}); save it as .csv or a real .xlsx workbook"
         raise InputError(msg, path=path) from exc
@@ -159,14 +159,9 @@ def read_checkerboard_plates(
         + cmap.get("conc2", pd.Series(0.0, index=cmap.index)).fillna(0.0).astype(float),
     )
     merged = combine_plate_and_map(plate, cmap)
-    try:
+    # the map says which wells are vehicle/blank, the plate what they read: name both
+    with about_file(map_path, after=f" (plate file: {Path(plate_path).name})"):
         table, qc = normalise_plates(merged, kill_as_zero=kill_as_zero)
-    except InputError as exc:
-        if exc.path is not None:
-            raise
-        # the map says which wells are vehicle/blank, the plate what they read: name both
-        msg = f"{exc.detail} (plate file: {Path(plate_path).name})"
-        raise InputError(msg, path=map_path) from None
     samples = table[table["role"] == "sample"]
     if samples.empty:
         msg = "the checkerboard map has no sample wells"
