@@ -1,4 +1,5 @@
-"""Audit of the SOURCE-DOC items and the frequency table (issue 17, class 1).
+"""Audit of the SOURCE-DOC records (evidence items, mechanisms, rules, investigations) and the
+frequency table (issue 17, class 1).
 
 Oracles (written here, not read from the KB files):
 
@@ -89,23 +90,79 @@ def test_unsupported_items_never_vote() -> None:
         assert e.votes_eligible == (e.status != "SOURCE-DOC" or e.audit == "supported")
 
 
+def _source_doc_records(kb) -> list[tuple[str, str, object]]:
+    """Every SOURCE-DOC record of every kind: (kind, id, record)."""
+    out: list[tuple[str, str, object]] = []
+    out += [("evidence", e.id, e) for e in kb.evidence if e.status == "SOURCE-DOC"]
+    out += [("mechanism", m.id, m) for m in kb.mechanisms if m.status == "SOURCE-DOC"]
+    out += [("rule", r.id, r) for r in kb.rules if r.status == "SOURCE-DOC"]
+    out += [("investigation", i.id, i) for i in kb.investigations if i.status == "SOURCE-DOC"]
+    return out
+
+
+def test_every_source_doc_record_of_every_kind_is_audited() -> None:
+    """Mechanisms, rules and investigations carry a verdict like the evidence items."""
+    kb = load_kb(overlays=())
+    recs = _source_doc_records(kb)
+    counts: dict[str, int] = {}
+    for kind, rid, r in recs:
+        counts[kind] = counts.get(kind, 0) + 1
+        assert r.audit in {"supported", "contradicted", "unsupported"}, (kind, rid)
+        assert r.audit_note, (kind, rid)
+        assert all(re.fullmatch(r"\d{6,9}", p) for p in r.audit_pmids), (kind, rid)
+        if r.audit != "unsupported":
+            assert r.audit_pmids, (kind, rid)
+    assert counts == {"evidence": 48, "mechanism": 7, "rule": 4, "investigation": 12}
+
+
+def test_fak_mechanism_verdicts_and_pmids() -> None:
+    """Marlowe 2016 (PMID 27638858): RTKs (HER2) phosphorylate FAK Y397 under FAK-kinase
+    inhibition; Jiang 2020 (PMID 31076405): pSTAT3 rises in PDAC progressing on a FAK
+    inhibitor; Pozzato 2024 (PMID 39271958): enhanced ERK5-FAK signalling in FAK-inhibitor-
+    resistant KRAS-mutant NSCLC. Mechanisms without a confirmed primary report (and no listed
+    alteration) are unsupported."""
+    kb = load_kb(overlays=())
+    mech = {m.id: m for m in kb.mechanisms}
+    assert mech["fak_rtk_upregulation"].audit_pmids == ("27638858",)
+    assert mech["fak_stat3"].audit_pmids == ("31076405",)
+    assert mech["fak_erk5"].audit_pmids == ("39271958",)
+    for mid in ("fak_rtk_upregulation", "fak_stat3", "fak_erk5"):
+        assert mech[mid].audit == "supported", mid
+    for mid in ("tme_macrophage_met", "tme_gas6_axl", "fak_scaffolding", "fak_downstream"):
+        assert mech[mid].audit == "unsupported", mid
+        assert not mech[mid].alterations, mid  # can never match a finding
+    # the source documents' defactinib IC50 values are not in the Marlowe 2016 abstract and
+    # are not stored anywhere in the KB text
+    for text in (mech["fak_rtk_upregulation"].description, *(e.statement for e in kb.evidence)):
+        assert "1.58" not in text
+        assert "0.052" not in text
+
+
 def test_audit_table_in_docs_lists_every_source_doc_item() -> None:
-    """docs/knowledge-base.md carries the audit table: item, verdict, PMID(s)."""
+    """docs/knowledge-base.md carries one audit table: item, kind, verdict, PMID(s), note,
+    with a row for every SOURCE-DOC record of every kind (evidence, mechanism, rule,
+    investigation), agreeing with the KB's verdict and PMIDs."""
     text = DOCS.read_text(encoding="utf-8")
     kb = load_kb(overlays=())
     rows = {}
     for line in text.splitlines():
-        m = re.match(r"^\| `([^`]+)` \| (supported|contradicted|unsupported) \| ([^|]*)\|", line)
+        m = re.match(
+            r"^\| `([^`]+)` \| (evidence|mechanism|rule|investigation) \| "
+            r"(supported|contradicted|unsupported) \| ([^|]*)\| ([^|]+)\|",
+            line,
+        )
         if m:
-            rows[m.group(1)] = (m.group(2), m.group(3))
-    for e in kb.evidence:
-        if e.status != "SOURCE-DOC":
-            continue
-        assert e.id in rows, f"{e.id} missing from the audit table"
-        verdict, pmids = rows[e.id]
-        assert verdict == e.audit, e.id
-        for p in e.audit_pmids:
-            assert p in pmids, (e.id, p)
+            assert m.group(1) not in rows, f"{m.group(1)} listed twice"
+            rows[m.group(1)] = (m.group(2), m.group(3), m.group(4), m.group(5).strip())
+    recs = _source_doc_records(kb)
+    for kind, rid, r in recs:
+        assert rid in rows, f"{kind} {rid} missing from the audit table"
+        dkind, verdict, pmids, note = rows[rid]
+        assert (dkind, verdict) == (kind, r.audit), rid
+        assert set(re.findall(r"\d{6,9}", pmids)) == set(r.audit_pmids), rid
+        assert note, rid
+    assert set(rows) == {rid for _, rid, _ in recs}  # no row for a record the KB lacks
+    assert "no audit verdict yet" not in text
 
 
 def test_source_doc_item_without_audit_is_rejected(kb_copy: Path) -> None:
@@ -116,6 +173,52 @@ def test_source_doc_item_without_audit_is_rejected(kb_copy: Path) -> None:
 
     _edit(kb_copy / "evidence" / "source_documents.yaml", drop)
     with pytest.raises(KnowledgeBaseError, match="SOURCE-DOC item without an audit verdict"):
+        load_kb(kb_copy, overlays=())
+
+
+@pytest.mark.parametrize(
+    ("file", "section", "rid", "kind"),
+    [
+        ("mechanisms.yaml", "mechanisms", "fak_rtk_upregulation", "mechanism"),
+        ("mechanisms.yaml", "mechanisms", "tme_gas6_axl", "mechanism"),
+        ("rules.yaml", "rules", "R3-off-target", "rule"),
+        ("rules.yaml", "investigations", "I8-fak-stat3", "investigation"),
+    ],
+)
+def test_source_doc_record_of_any_kind_without_audit_is_rejected(
+    kb_copy: Path, file: str, section: str, rid: str, kind: str
+) -> None:
+    def drop(d):
+        for r in d[section]:
+            if r["id"] == rid:
+                del r["audit"]
+
+    _edit(kb_copy / file, drop)
+    with pytest.raises(
+        KnowledgeBaseError, match=rf"{kind} '{rid}': SOURCE-DOC item without an audit verdict"
+    ):
+        load_kb(kb_copy, overlays=())
+
+
+def test_supported_mechanism_without_pmids_is_rejected(kb_copy: Path) -> None:
+    def drop(d):
+        for r in d["mechanisms"]:
+            if r["id"] == "fak_erk5":
+                del r["audit_pmids"]
+
+    _edit(kb_copy / "mechanisms.yaml", drop)
+    with pytest.raises(KnowledgeBaseError, match="must cite the PMIDs checked"):
+        load_kb(kb_copy, overlays=())
+
+
+def test_audit_pmid_must_be_a_pubmed_id(kb_copy: Path) -> None:
+    def bad(d):
+        for r in d["investigations"]:
+            if r["id"] == "I7-fak-rtk":
+                r["audit_pmids"] = ["Marlowe2016"]
+
+    _edit(kb_copy / "rules.yaml", bad)
+    with pytest.raises(KnowledgeBaseError, match="not a PubMed id"):
         load_kb(kb_copy, overlays=())
 
 

@@ -242,7 +242,12 @@ def _evidence_for(
 def _mechanism_refs(
     idx: KBIndex, alt_ids: set[str], drug: str
 ) -> tuple[list[EvidenceRef], list[str]]:
-    """Resistance implied by a KB mechanism that lists the alteration and resists the drug."""
+    """Resistance implied by a KB mechanism that lists the alteration and resists the drug.
+
+    A SOURCE-DOC mechanism carries its recorded audit (verdict and PMIDs from the KB, never
+    inferred from its references): only a ``supported`` one may decide a call; the others are
+    marked ``audit`` by :func:`.rules.call_from_evidence` and shown without a vote.
+    """
     d = idx.drugs.get(drug)
     refs: list[EvidenceRef] = []
     names: list[str] = []
@@ -254,6 +259,7 @@ def _mechanism_refs(
         if not any(_resists(r, drug, d) for r in mech.resists):
             continue
         names.append(mech.name)
+        source_doc = mech.status == "SOURCE-DOC"
         for ref in mech.references or ("",):
             pmid = ref if ref.isdigit() else None
             refs.append(
@@ -270,8 +276,8 @@ def _mechanism_refs(
                     model_system="review",
                     pmid=pmid,
                     note=f"mechanism {mech.name}: confers resistance to {', '.join(mech.resists)}",
-                    audit="supported" if mech.status == "SOURCE-DOC" and pmid else None,
-                    audit_pmids=(pmid,) if mech.status == "SOURCE-DOC" and pmid else (),
+                    audit=mech.audit if source_doc else None,
+                    audit_pmids=mech.audit_pmids if source_doc else (),
                 )
             )
     return refs, names
@@ -490,9 +496,15 @@ def call_drug(
                 break
             if not refs:
                 mrefs, mnames = _mechanism_refs(idx, m.alteration_ids(), drug)
-                if mrefs:
-                    refs = mrefs
+                if any(audit_ok(r) for r in mrefs):
+                    # audited-out items of this finding are shown next to it (a conflict is
+                    # reported, never silently resolved)
+                    refs = mrefs + shown
                     reason = "mechanism: " + ", ".join(mnames)
+                else:
+                    # an unaudited / unsupported / contradicted SOURCE-DOC mechanism never
+                    # decides: shown and flagged like an audited-out evidence item
+                    shown += mrefs
             if not refs:
                 if shown:
                     _, sconf, snote, smarked = call_from_evidence(shown)

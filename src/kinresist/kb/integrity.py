@@ -4,8 +4,9 @@
 * every profile component, evidence profile and evidence drug exists;
 * combination drugs list existing components; no synonym names two drugs;
 * mechanism alterations, frequency subjects and prior rules refer to existing ids;
-* every SOURCE-DOC evidence item carries an audit verdict (supported / contradicted /
-  unsupported) and the PMIDs it was checked against;
+* every SOURCE-DOC record (evidence item, mechanism, interpretation rule, investigation)
+  carries an audit verdict (supported / contradicted / unsupported), the PMIDs it was
+  checked against (supported / contradicted) and a note (what was found or searched);
 * items on a codon-level profile name the alleles their source reports; post-progression
   items name the drugs the patients had progressed on;
 * every frequency is ``n`` of ``denominator`` in one cohort with a PMID, and per-mutation
@@ -101,6 +102,12 @@ def check_integrity(kb: KnowledgeBase, *, where: Mapping[str, Mapping[str, Path]
             if x not in kb.alterations:
                 fail("mechanism", m.id, f"excludes {x!r}, which is not a KB alteration")
     _check_mechanism_genes(kb, fail)
+    for m in kb.mechanisms:
+        _check_audit("mechanism", m.id, m.status, m.audit, m.audit_pmids, m.audit_note, fail)
+    for r in kb.rules:
+        _check_audit("rule", r.id, r.status, r.audit, r.audit_pmids, r.audit_note, fail)
+    for i in kb.investigations:
+        _check_audit("investigation", i.id, i.status, i.audit, i.audit_pmids, i.audit_note, fail)
     mech_ids = {m.id for m in kb.mechanisms}
     for f in kb.frequencies:
         if f.subject not in kb.alterations and f.subject not in mech_ids:
@@ -117,19 +124,34 @@ def check_integrity(kb: KnowledgeBase, *, where: Mapping[str, Mapping[str, Path]
 _GENE_LEVEL_CATEGORIES = frozenset({"bypass_rtk", "downstream", "co_mutation"})
 
 
+def _check_audit(
+    kind: str,
+    key: str,
+    status: str,
+    audit: str | None,
+    pmids: tuple[str, ...],
+    note: str,
+    fail: Fail,
+) -> None:
+    """A SOURCE-DOC record must carry a verdict, its PMIDs (unless unsupported) and a note."""
+    if status != "SOURCE-DOC":
+        return
+    if audit is None:
+        fail(
+            kind,
+            key,
+            "SOURCE-DOC item without an audit verdict; add 'audit: supported | "
+            "contradicted | unsupported' with 'audit_pmids' and 'audit_note' "
+            "(docs/knowledge-base.md)",
+        )
+    if audit in {"supported", "contradicted"} and not pmids:
+        fail(kind, key, f"audit {audit!r} must cite the PMIDs checked (audit_pmids)")
+    if not note:
+        fail(kind, key, f"audit {audit!r} must say what was found or searched (audit_note)")
+
+
 def _check_evidence(kb: KnowledgeBase, e: Evidence, fail: Fail) -> None:
-    if e.status == "SOURCE-DOC":
-        if e.audit is None:
-            fail(
-                "evidence",
-                e.id,
-                "SOURCE-DOC item without an audit verdict; add 'audit: supported | "
-                "contradicted | unsupported' with 'audit_pmids' (docs/knowledge-base.md)",
-            )
-        if e.audit in {"supported", "contradicted"} and not e.audit_pmids:
-            fail("evidence", e.id, f"audit {e.audit!r} must cite the PMIDs checked (audit_pmids)")
-        if e.audit == "unsupported" and not e.audit_note:
-            fail("evidence", e.id, "audit 'unsupported' must say what was searched (audit_note)")
+    _check_audit("evidence", e.id, e.status, e.audit, e.audit_pmids, e.audit_note, fail)
     if e.setting == "post_progression" and not e.prior_drugs:
         fail("evidence", e.id, "post_progression item must name the prior drugs (prior_drugs)")
     for d in e.prior_drugs:

@@ -350,6 +350,9 @@ def _load(base: Path, overlay_dirs: tuple[Path, ...]) -> KnowledgeBase:
             tuple(m.references),
             m.status,
             tuple(m.excludes),
+            m.audit,
+            tuple(m.audit_pmids),
+            m.audit_note,
         )
         for m in mechanisms.items.values()
     ]
@@ -388,6 +391,9 @@ def _load(base: Path, overlay_dirs: tuple[Path, ...]) -> KnowledgeBase:
                 r.suggestion,
                 r.status,
                 _cite(r.source, sources),
+                r.audit,
+                tuple(r.audit_pmids),
+                r.audit_note,
             )
             for r in rules.rules
         ],
@@ -406,7 +412,16 @@ def _load(base: Path, overlay_dirs: tuple[Path, ...]) -> KnowledgeBase:
             for p in rules.priors
         ],
         investigations=[
-            Investigation(i.id, i.applies_to, i.text, i.status, _cite(i.source, sources))
+            Investigation(
+                i.id,
+                i.applies_to,
+                i.text,
+                i.status,
+                _cite(i.source, sources),
+                i.audit,
+                tuple(i.audit_pmids),
+                i.audit_note,
+            )
             for i in rules.investigations
         ],
         sequence=[
@@ -424,6 +439,8 @@ def _load(base: Path, overlay_dirs: tuple[Path, ...]) -> KnowledgeBase:
             "evidence": evidence.where,
             "drug": drugs.where,
             "mechanism": mechanisms.where,
+            "rule": {r.id: base / "rules.yaml" for r in rules.rules},
+            "investigation": {i.id: base / "rules.yaml" for i in rules.investigations},
             "frequency": {f.id: base / "frequencies.yaml" for f in freq_rows},
         },
     )

@@ -237,3 +237,8 @@ class Mechanism:
     #: alterations that never belong to this mechanism even when matched through a listed
     #: codon/gene item (kras_mutation "other than G12C" excludes KRAS:G12C)
     excludes: tuple[str, ...] = ()
+    #: SOURCE-DOC mechanisms: verdict of the audit against primary literature (only a
+    #: ``supported`` mechanism may decide a per-drug call)
+    audit: AuditVerdict | None = None
+    audit_pmids: tuple[str, ...] = ()
+    audit_note: str = ""

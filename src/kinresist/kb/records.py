@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kinresist.kb.model import EvidenceStatus, Frequency
+from kinresist.kb.model import AuditVerdict, EvidenceStatus, Frequency
 
 __all__ = [
     "AlterationFrequency",
@@ -81,6 +81,10 @@ class InterpretationRule:
     suggestion: str
     status: EvidenceStatus = "SOURCE-DOC"
     source: str = ""
+    #: SOURCE-DOC records: verdict of the audit against primary literature / CIViC
+    audit: AuditVerdict | None = None
+    audit_pmids: tuple[str, ...] = ()
+    audit_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,10 @@ class Investigation:
     text: str
     status: EvidenceStatus = "SOURCE-DOC"
     source: str = ""
+    #: SOURCE-DOC records: verdict of the audit against primary literature / CIViC
+    audit: AuditVerdict | None = None
+    audit_pmids: tuple[str, ...] = ()
+    audit_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+AuditT = Literal["supported", "contradicted", "unsupported"]
+
+
+def _check_pmids(v: list[str]) -> list[str]:
+    for p in v:
+        if not re.fullmatch(r"\d{6,9}", p):
+            msg = f"audit PMID {p!r} is not a PubMed id (6-9 digits)"
+            raise ValueError(msg)
+    return v
+
+
+class _Audited(_Strict):
+    """Audit of a SOURCE-DOC record against primary literature / CIViC (docs/knowledge-base.md)."""
+
+    audit: AuditT | None = None
+    audit_pmids: list[str] = []
+    audit_note: str = ""
+
+    @field_validator("audit_pmids")
+    @classmethod
+    def _pmids(cls, v: list[str]) -> list[str]:
+        return _check_pmids(v)
+
+
 class SourceRow(_Strict):
     id: str
     citation: str
@@ -196,7 +220,7 @@ class ProfileFile(_Strict):
     profiles: list[ProfileRow]
 
 
-class EvidenceRow(_Strict):
+class EvidenceRow(_Audited):
     id: str
     profile: str
     drugs: list[str] = Field(min_length=1)
@@ -214,21 +238,9 @@ class EvidenceRow(_Strict):
     ic50_nm: float | None = Field(default=None, gt=0)
     fold_vs_wt: float | None = Field(default=None, gt=0)
     note: str = ""
-    audit: Literal["supported", "contradicted", "unsupported"] | None = None
-    audit_pmids: list[str] = []
-    audit_note: str = ""
     setting: Literal["any", "first_line", "post_progression"] = "any"
     prior_drugs: list[str] = []
     alleles: list[str] = []
-
-    @field_validator("audit_pmids")
-    @classmethod
-    def _pmids(cls, v: list[str]) -> list[str]:
-        for p in v:
-            if not re.fullmatch(r"\d{6,9}", p):
-                msg = f"audit PMID {p!r} is not a PubMed id (6-9 digits)"
-                raise ValueError(msg)
-        return v
 
 
 class SkippedRow(_Strict):
@@ -287,7 +299,7 @@ class FrequencyFile(_Strict):
     frequencies: list[FrequencyRow]
 
 
-class MechanismRow(_Strict):
+class MechanismRow(_Audited):
     id: str
     name: str
     category: Literal[
@@ -315,7 +327,7 @@ class MechanismFile(_Strict):
     mechanisms: list[MechanismRow]
 
 
-class RuleRow(_Strict):
+class RuleRow(_Audited):
     id: str
     finding: str
     applies_to: Literal[
@@ -343,7 +355,7 @@ class PriorRow(_Strict):
     source: str = ""
 
 
-class InvestigationRow(_Strict):
+class InvestigationRow(_Audited):
     id: str
     applies_to: str  # a classification, a mechanism id, "cell_line" or "any"
     text: str
