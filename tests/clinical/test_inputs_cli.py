@@ -104,6 +104,29 @@ def test_cli_bad_input_exit_2(cli, tmp_path):
     assert "column nope" in r.stderr
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "where", "fragment"),
+    [
+        ("P2,7,0,A", "P2,7,yes,A", ("line 3", "column event"), "not 0/1 or TRUE/FALSE"),
+        ("P2,7,0,A", "P2,7,2,A", ("line 3", "column event"), "1 = censored, 2 = dead"),
+        ("P5,4,false,A", "P5,4,false,a", ("line 6", "column arm"), "group 'a' has 1 patient"),
+    ],
+)
+def test_cli_bad_event_and_one_patient_group_exit_2(cli, tmp_path, old, new, where, fragment):
+    """The issue's other bad inputs through the command line: exit 2, file/line/column named."""
+    path = _write(tmp_path, GOOD.replace(old, new))
+    r = cli(
+        ["clinical", "survival", path, "--time-col", "months", "--event-col", "event",
+         "--group-col", "arm"]
+    )  # fmt: skip
+    assert r.exit_code == 2, (r.stdout, r.stderr)
+    assert r.stderr.startswith("InputError:")
+    assert str(path) in r.stderr
+    assert all(w in r.stderr for w in where), r.stderr
+    assert fragment in r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def test_cli_survival_json_contract(cli, lung_csv, tmp_path):
     r = cli(
         [

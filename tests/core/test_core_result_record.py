@@ -14,7 +14,7 @@ from kinresist.core import Measurement, Provenance, Result, SampleInfo, record
 from kinresist.errors import InputError, StoreError
 from kinresist.interpret.finding import Finding
 from kinresist.store import open_store
-from kinresist.store.engine import current_revision, make_engine, migrate
+from kinresist.store.engine import current_revision, make_engine, migrate, resolve_url
 
 ENVELOPE = {
     "workflow",
@@ -200,45 +200,36 @@ def test_record_is_one_transaction(store_url: str) -> None:
         assert store.counts() == before
 
 
-def test_store_0001_migrates_and_keeps_every_row(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    engine = make_engine(url)
+_ROWS_0001 = (
+    "INSERT INTO study (name, description) VALUES ('old', '')",
+    "INSERT INTO subject (study_id, label, kind, attributes) "
+    "SELECT id, 'P1', 'patient', '{}' FROM study WHERE name = 'old'",
+    "INSERT INTO sample (subject_id, label, kind, collected, attributes) "
+    "SELECT id, 'P1-a', 'plasma', '2024-01-02', '{}' FROM subject WHERE label = 'P1'",
+    "INSERT INTO analysis_run (kind, package_version, parameters, inputs, outputs) "
+    "VALUES ('ddpcr.analyze', '0.1', '{}', '{}', '{}')",
+    "INSERT INTO measurement (sample_id, run_id, assay, target, quantity, value, unit, attributes) "
+    "SELECT s.id, r.id, 'ddpcr', 'ALK G1202R', 'fractional_abundance', 1.5, '%', '{}' "
+    "FROM sample s, analysis_run r WHERE s.label = 'P1-a'",
+    "INSERT INTO finding (sample_id, gene, alteration, kind, source_assay, attributes) "
+    "SELECT id, 'ALK', 'G1202R', 'substitution', 'ddpcr', '{}' FROM sample WHERE label = 'P1-a'",
+    "INSERT INTO therapy_line (subject_id, line_number, drug, note) "
+    "SELECT id, 1, 'alectinib', '' FROM subject WHERE label = 'P1'",
+)
+
+
+def test_store_0001_migrates_and_keeps_every_row(store_url: str) -> None:
+    """A 0001 store (written with the 0001 migration, rows as the 0001 release wrote them:
+    ids from the database) opens, migrates to 0002 and keeps every row (SQLite: tables rebuilt
+    in batch mode; PostgreSQL: altered in place)."""
+    engine = make_engine(resolve_url(store_url))
     migrate(engine, "0001")
     assert current_revision(engine) == "0001"
     with engine.begin() as c:
-        c.execute(text("INSERT INTO study (id, name, description) VALUES (1, 'old', '')"))
-        c.execute(
-            text(
-                "INSERT INTO subject (id, study_id, label, kind, attributes) VALUES (1, 1, 'P1', 'patient', '{}')"
-            )
-        )
-        c.execute(
-            text(
-                "INSERT INTO sample (id, subject_id, label, kind, collected, attributes) VALUES (1, 1, 'P1-a', 'plasma', '2024-01-02', '{}')"
-            )
-        )
-        c.execute(
-            text(
-                "INSERT INTO analysis_run (id, kind, package_version, parameters, inputs, outputs) VALUES (1, 'ddpcr.analyze', '0.1', '{}', '{}', '{}')"
-            )
-        )
-        c.execute(
-            text(
-                "INSERT INTO measurement (id, sample_id, run_id, assay, target, quantity, value, unit, attributes) VALUES (1, 1, 1, 'ddpcr', 'ALK G1202R', 'fractional_abundance', 1.5, '%', '{}')"
-            )
-        )
-        c.execute(
-            text(
-                "INSERT INTO finding (id, sample_id, gene, alteration, kind, source_assay, attributes) VALUES (1, 1, 'ALK', 'G1202R', 'substitution', 'ddpcr', '{}')"
-            )
-        )
-        c.execute(
-            text(
-                "INSERT INTO therapy_line (id, subject_id, line_number, drug, note) VALUES (1, 1, 1, 'alectinib', '')"
-            )
-        )
+        for statement in _ROWS_0001:
+            c.execute(text(statement))
     engine.dispose()
-    with open_store(str(tmp_path / "old.sqlite")) as store:
+    with open_store(store_url) as store:
         assert store.revision() == "0002"
         counts = store.counts()
         for table in (
@@ -253,7 +244,10 @@ def test_store_0001_migrates_and_keeps_every_row(tmp_path) -> None:
             assert counts[table] == 1, table
         [m] = store.measurements()
         assert m.value == 1.5
+        assert m.target == "ALK G1202R"
+        assert m.sample.label == "P1-a"
         assert m.sample.collected == dt.date(2024, 1, 2)
         with store.transaction() as tx:  # the new kinds are allowed after the migration
             st = tx.get_or_create_study("old")
             tx.get_or_create_subject(st, "pool", kind="pooled")
+        assert store.counts()["subject"] == 2
