@@ -37,6 +37,43 @@ def test_local_run_is_a_lazy_ordered_map() -> None:
     assert list(results) == [2, 4, 8, 16]
 
 
+def test_local_threads_keep_order_bound_the_window_and_raise_in_order() -> None:
+    """``workers=2``: results in input order even when a later chunk finishes first, at most
+    two chunks read ahead of the consumer, and a failing chunk raises where a serial run
+    would (after the results before it), with the chunks after it not started."""
+    import threading
+    import time
+
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def slow_first(k: int) -> int:
+        with lock:
+            started.append(k)
+        time.sleep(0.05 if k % 2 == 0 else 0.0)  # even chunks finish after the odd ones
+        if k == 5:
+            raise InputError(f"chunk {k} is bad")
+        return k * k
+
+    read: list[int] = []
+
+    def chunks():  # type: ignore[no-untyped-def]
+        for k in range(10):
+            read.append(k)
+            yield k
+
+    results = map_ordered(slow_first, chunks(), workers=2)
+    assert next(results) == 0
+    assert len(read) <= 3  # the window: two in flight, plus the one being handed over
+    got = [0]
+    with pytest.raises(InputError, match="chunk 5"):
+        for value in results:
+            got.append(value)
+    assert got == [0, 1, 4, 9, 16]
+    assert max(started) <= 6  # nothing far beyond the failing chunk was started
+    assert list(map_ordered(partial(pow, 2), range(7), workers=2)) == [2**k for k in range(7)]
+
+
 def test_address_from_option_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KINRESIST_DASK", raising=False)
     assert dask_address(None) is None

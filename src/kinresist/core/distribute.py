@@ -275,15 +275,22 @@ def map_ordered(
     window: int | None = None,
     timeout: float | None = None,
     on_connect: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> Iterator[R]:
     """``func(chunk)`` for every chunk, in order: here, or on the Dask cluster at ``dask``.
 
     ``func`` must be a pure, importable (module-level) function or a ``functools.partial`` of
     one; chunks are read lazily. ``on_connect`` receives a one-line description of the
     cluster once connected. The library never reads ``$KINRESIST_DASK`` itself: pass
-    :func:`dask_address` explicitly where the environment should decide.
+    :func:`dask_address` explicitly where the environment should decide. ``workers`` > 1
+    runs up to that many chunks at once in threads here (for functions that spend their time
+    outside the GIL, e.g. in a ``nogil`` compiled kernel): one chunk's post-processing overlaps
+    the next chunk's kernel; results still come in order, and an error is raised in order.
     """
     if dask is None:
+        if workers > 1:
+            yield from _map_threads(func, chunks, workers)
+            return
         for chunk in chunks:
             yield func(chunk)
         return
@@ -291,3 +298,23 @@ def map_ordered(
         if on_connect is not None:
             on_connect(cluster.describe())
         yield from cluster.map(func, chunks, window=window)
+
+
+def _map_threads(func: Callable[[T], R], chunks: Iterable[T], workers: int) -> Iterator[R]:
+    """:func:`map_ordered` here with ``workers`` threads: at most ``workers`` chunks in
+    flight; results yielded in input order. When the consumer stops (or a chunk fails), the
+    chunks not started are cancelled and the running ones are waited for."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    pending: deque[Future[R]] = deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="kinresist-map") as pool:
+        try:
+            for chunk in chunks:
+                pending.append(pool.submit(func, chunk))
+                if len(pending) >= workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()

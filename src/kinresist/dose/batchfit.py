@@ -10,7 +10,10 @@ from scipy import special
 
 from kinresist.dose.models import ModelSpec
 
-__all__ = ["FLAG_BITS", "BatchFit", "param_dict"]
+__all__ = ["FLAG_BITS", "STATUS_LABELS", "BatchFit", "param_dict"]
+
+#: curve status labels, indexed by :meth:`BatchFit.status_codes`
+STATUS_LABELS = ("ok", "flagged", "non_identifiable", "not_converged")
 
 #: flag name -> bit in :attr:`BatchFit.flag_bits`
 FLAG_BITS: dict[str, int] = {
@@ -93,12 +96,14 @@ class BatchFit:
 
     def status_array(self) -> np.ndarray:
         """:attr:`status` as an array of str (vectorised)."""
+        return np.asarray(STATUS_LABELS, dtype=object)[self.status_codes()]
+
+    def status_codes(self) -> np.ndarray:
+        """:attr:`status` as indices into :data:`STATUS_LABELS` (int8, vectorised)."""
         b = np.asarray(self.flag_bits, dtype=np.int64)
         failed = (b & (FLAG_BITS["not_converged"] | FLAG_BITS["too_few_points"])) != 0
         nonid = (b & FLAG_BITS["non_identifiable"]) != 0
-        return np.select(
-            [failed, nonid, b != 0], ["not_converged", "non_identifiable", "flagged"], "ok"
-        ).astype(object)
+        return np.select([failed, nonid, b != 0], [3, 2, 1], 0).astype(np.int8)
 
     def param(self, name: str) -> np.ndarray:
         """One parameter's estimates, ``(n_curves,)``."""

@@ -7,7 +7,9 @@ are the functions the NumPy backend runs vectorised, registered with numba by
 :func:`kinresist.dose._dialect.register_numba` and compiled with scalars for one curve.
 This module only loops: curves in parallel (``prange`` over blocks of 128 curves; each
 curve's result depends on its own data only, so the output is deterministic and
-independent of the thread count) and, per curve, LM until it stops.
+independent of the thread count) and, per curve, LM until it stops. The kernels release
+the GIL, so the caller's other threads (the streaming fit builds one batch's tables while
+the next batch is fitted) run beside them.
 
 One kernel per model family (:func:`kernel_for`), built from the family's ``shape``,
 ``h_inv`` and ``tail``; compiled on first use and cached on disk by numba
@@ -208,7 +210,7 @@ def _fit_range(shape, h_inv, tail, c0, c1, data, problem, opts, outs):  # type: 
 
 
 def _make_kernel(shape: Any, h_inv: Any, tail: Any, tag: str) -> Callable[..., None]:
-    @njit(cache=True, parallel=True, error_model="numpy")
+    @njit(cache=True, parallel=True, error_model="numpy", nogil=True)
     def fit_curves(data, problem, opts, outs):  # type: ignore[no-untyped-def]
         """Fit every curve (rows of ``data`` = (x, y, w)); results into ``outs``."""
         _ = tag  # source hash: part of numba's cache key (closure)
@@ -221,7 +223,7 @@ def _make_kernel(shape: Any, h_inv: Any, tail: Any, tag: str) -> Callable[..., N
 
 
 def _make_auc_kernel(shape: Any, h_int: Any, tag: str) -> Callable[..., None]:
-    @njit(cache=True, parallel=True, error_model="numpy")
+    @njit(cache=True, parallel=True, error_model="numpy", nogil=True)
     def mean_curves(p, lo10, hi10, n_grid, out):  # type: ignore[no-untyped-def]
         """:func:`~kinresist.dose.log_dose_models.grid_mean` of every curve (rows of p)."""
         _ = tag

@@ -5,7 +5,8 @@ response, curve label) in chunks with pyarrow, cuts the chunks at curve boundari
 batches of curves with :func:`~kinresist.dose.fit.fit_arrays` (the table-level fit, with
 the engine's fallback) and appends each batch's tidy rows to a Parquet or TSV file as it
 goes. Memory is bounded by the batch, not the file: a million 9-point curves run in well
-under 1 GB. The output is the ``fits`` table of ``dose.fit`` (same columns as
+under 1 GB. Locally two batches are in flight: the compiled kernel (both cores, GIL
+released) fits one while the previous one's tables are built and written. The output is the ``fits`` table of ``dose.fit`` (same columns as
 :func:`kinresist.dose.result.fits_frame`), stamped with the result envelope (Parquet:
 schema metadata ``kinresist``; TSV: ``## key: value`` lines).
 
@@ -592,20 +593,21 @@ class _Fitted:
 def _fit_chunk(chunk: _Chunk, *, opts: Mapping[str, Any], source: Path, dose_col: str) -> _Fitted:
     """Fit one batch of whole curves (pure: runs here or on a Dask worker)."""
     from kinresist.dose import _arrow as A
+    from kinresist.dose.batchfit import STATUS_LABELS
     from kinresist.dose.summary import fit_arrays, fits_table
 
     labels, x, y = _pad(chunk)
     _check_doses(labels, x, source, dose_col)
     starts, _ = chunk.curves()
     summary = fit_arrays(labels, x, y, fallback=True, **opts)
-    codes = summary.fit.status_array().astype(str)
-    names, counts = np.unique(codes, return_counts=True)
-    bad = np.flatnonzero(codes != "ok")[:10]
+    codes = summary.fit.status_codes()
+    counts = np.bincount(codes, minlength=len(STATUS_LABELS))
+    bad = np.flatnonzero(codes != 0)[:10]
     return _Fitted(
         fits_table(summary, chunk.group.take(A.int64s(starts))),
         len(labels),
         len(chunk.dose),
-        {str(c): int(k) for c, k in zip(names, counts, strict=True)},
+        {name: int(k) for name, k in sorted(zip(STATUS_LABELS, counts, strict=True)) if k},
         [labels[i] for i in bad],
     )
 
@@ -638,7 +640,10 @@ def _run(
         # the next batch is read (pyarrow, off the GIL) while this one is fitted
         batches = stack.enter_context(_prefetch(_rebatch(chunks, batch_curves)))
         writers = [stack.enter_context(_Writer(p, f, envelope)) for p, f in sinks]
-        for part in map_ordered(fit if dask else here, batches, dask=dask, on_connect=notice):
+        # here, two batches at once: the kernel releases the GIL and takes one launch at a
+        # time (both cores), so one batch's tables are built while the next is fitted
+        parts = map_ordered(fit if dask else here, batches, dask=dask, on_connect=notice, workers=2)
+        for part in parts:
             for writer in writers:
                 writer.write(part.table)
             n_curves += part.n_curves

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from kinresist.dose import metrics as M
-from kinresist.dose.batchfit import FLAG_BITS, BatchFit
+from kinresist.dose.batchfit import FLAG_BITS, STATUS_LABELS, BatchFit
 from kinresist.dose.engine import fit_batch
 
 __all__ = ["FIT_COLUMNS", "FitSummary", "fit_arrays", "fits_table"]
@@ -99,14 +99,14 @@ def fits_table(s: FitSummary, group: Any = None) -> Any:
     ed = s.ed50
     for key, arr in (("estimate", ed.estimate), ("se", ed.se), ("ci_low", ed.ci_low), ("ci_high", ed.ci_high)):  # fmt: skip
         cols[f"ed50_{key}"] = A.floats(arr[:, 0])
-    cols["ed50_note"] = _categorical(ed.side[:, 0])
+    cols["ed50_note"] = _texts(ed.side[:, 0])
     for key in FIT_COLUMNS:
         if key in ("df", "n"):
             cols[key] = A.int64s(f.df if key == "df" else f.n_obs)
         elif key == "converged":
             cols[key] = A.bools(f.converged)
         elif key == "status":
-            cols[key] = _categorical(f.status_array())
+            cols[key] = A.dict_strings(f.status_codes(), STATUS_LABELS)
         elif key == "rss":
             cols[key] = A.floats(f.rss)
         else:
@@ -115,15 +115,15 @@ def fits_table(s: FitSummary, group: Any = None) -> Any:
         a = s.ic50_abs
         for key, arr in (("estimate", a.estimate), ("se", a.se), ("ci_low", a.ci_low), ("ci_high", a.ci_high)):  # fmt: skip
             cols[f"ic50_absolute_{key}"] = A.floats(arr[:, 0])
-        cols["ic50_absolute_note"] = _categorical(a.side[:, 0])
+        cols["ic50_absolute_note"] = _texts(a.side[:, 0])
     codes, inverse = np.unique(np.asarray(f.flag_bits, dtype=np.int64), return_inverse=True)
     text = [";".join(nm for nm, bit in FLAG_BITS.items() if int(c) & bit) for c in codes]
     cols["flags"] = A.dict_strings(inverse.reshape(-1), text)
     return pa.table(cols)
 
 
-def _categorical(values: np.ndarray) -> Any:
+def _texts(values: np.ndarray) -> Any:
+    """A string column from an object array of ``str`` (pandas-free)."""
     from kinresist.dose import _arrow as A
 
-    labels, codes = np.unique(np.asarray(values).astype(str), return_inverse=True)
-    return A.dict_strings(codes.reshape(-1), [str(v) for v in labels])
+    return A.strings(values.tolist())
