@@ -477,6 +477,9 @@ def build_command(wf: Workflow) -> Callable[..., None]:
         context = wf.extra.get("sample_type_param")
         if context:
             call[context] = store_opts["sample_type"]
+        if call.get(wf.extra.get("store_option", "")):  # this option reads the store: db=, study=
+            call["db"] = store_opts["db"] or os.environ.get("KINRESIST_DB")
+            call["study"] = store_opts["study"] or "default"
         if wf.distributable:
             call["dask"] = kwargs.get("dask") or None
         targets = {k: (outputs[k], v) for k, v in extra.items() if v}

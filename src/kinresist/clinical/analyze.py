@@ -17,13 +17,13 @@ import math
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from kinresist.clinical._km import check_conf_type
-from kinresist.clinical._validate import level_order
+from kinresist.clinical._validate import Where, level_order
 from kinresist.clinical.readers import PatientTable, read_patient_table
 from kinresist.clinical.response import (
     Denominator,
@@ -36,6 +36,10 @@ from kinresist.clinical.response import (
 from kinresist.clinical.survival import FirthMode, SurvivalAnalysis, Ties, analyze_survival
 from kinresist.core import Figure, Measurement, Provenance, Result
 from kinresist.errors import InputError
+
+if TYPE_CHECKING:
+    from kinresist.clinical.store_split import AlterationSplit
+    from kinresist.store.api import Store
 
 __all__ = ["SCHEMA_VERSION", "run_response", "run_summary", "run_survival"]
 
@@ -91,7 +95,7 @@ def _survival_measurements(
     id_col: str,
     time: np.ndarray,
     event: np.ndarray,
-    groups: np.ndarray | None,
+    groups: Sequence[str | None] | np.ndarray | None,
     *,
     target: str,
     unit: str,
@@ -100,7 +104,7 @@ def _survival_measurements(
     out = []
     for i, pid in enumerate(ids):
         attrs: dict[str, Any] = {"event": int(event[i])}
-        if groups is not None:
+        if groups is not None and groups[i] is not None:
             attrs["group"] = str(groups[i])
         out.append(
             Measurement(
@@ -158,9 +162,20 @@ def run_survival(
     firth: str = "auto",
     sheet: str | None = None,
     figures: bool = True,
+    split_by_alteration: str | None = None,
+    db: str | Store | None = None,
+    study: str | None = None,
 ) -> Result:
-    """``clinical.survival`` from a patient-level table."""
+    """``clinical.survival`` from a patient-level table.
+
+    With ``split_by_alteration`` (``"ALK G1202R"``), the groups are read from the project store
+    ``db`` instead of a column: each patient (``id_col`` = the store's subject label, in
+    ``study``) is "<key> detected" or "<key> not detected" by its plasma ddPCR/NGS measurements;
+    patients without a conclusive measurement are left out with a warning
+    (:mod:`kinresist.clinical.store_split`).
+    """
     path = Path(file)
+    key = _split_key(split_by_alteration, group_col=group_col, db=db, id_col=id_col)
     table = read_patient_table(path, sheet=sheet)
     ct = check_conf_type(conf_type)
     t = table.times(time_col)
@@ -168,11 +183,29 @@ def run_survival(
     g = table.groups(group_col) if group_col else None
     s = table.groups(strata_col, min_size=1) if strata_col else None
     landmarks = _times_list(list(landmark or []), "landmark") or []
+    split = None
+    keep = np.ones(len(t), dtype=bool)
+    levels = None
+    notes: list[str] = []
+    if key is not None and db is not None and id_col is not None:  # _split_key checked both
+        split = _read_split(db, key, table.labels(id_col, unique=True), study=study)
+        labels = split.labels()
+        keep = np.asarray([lab is not None for lab in labels], dtype=bool)
+        g = np.asarray([lab for lab in labels if lab is not None], dtype=str)
+        levels = _split_levels(split, g)
+        if reference is None and len(levels) == 2:
+            reference = split.not_detected_label
+        notes = split.warnings()
+        if len(levels) == 1:
+            notes.append(
+                f"every classified patient is {levels[0]}: no comparison (Kaplan-Meier only)"
+            )
     analysis = analyze_survival(
-        t,
-        e,
+        t[keep],
+        e[keep],
         group=g,
-        strata=s,
+        strata=None if s is None else s[keep],
+        levels=levels,
         reference=reference,
         conf_type=ct,
         ties=_ties(ties),
@@ -181,22 +214,41 @@ def run_survival(
         risk_times=_times_list(risk_times, "risk time"),
         time_unit=time_unit,
         firth=_firth(firth),
-        group_where=table.where(group_col) if group_col else None,
-        strata_where=table.where(strata_col) if strata_col else None,
+        group_where=table.where(group_col) if group_col else (Where(key) if key else None),
+        strata_where=_strata_where(table, strata_col, subset=split is not None),
     )
     measurements = (
         _survival_measurements(
-            table, id_col, t, e, g, target=table.column(time_col), unit=time_unit
+            table,
+            id_col,
+            t,
+            e,
+            g if split is None else split.labels(),
+            target=table.column(time_col),
+            unit=time_unit,
         )
         if id_col
         else []
     )
     body = {"endpoint": table.column(time_col), **analysis.body()}
+    tables = analysis.tables()
+    split_params: dict[str, Any] = {}
+    if split is not None:
+        body["split"] = split.body()
+        tables["alteration_split"] = split.table()
+        split_params = {
+            "split_by_alteration": split.key,
+            "split_rule": split.body()["rule"],
+            "study": study,
+        }
+    inputs: dict[str, Path | bytes] = {path.name: path}
+    if split is not None:  # what the store said, so that a changed store changes the input
+        inputs[f"store: {split.key}"] = split.table().to_csv(index=False).encode()
     return Result(
         workflow="clinical.survival",
         schema_version=SCHEMA_VERSION,
         provenance=Provenance.build(
-            inputs={path.name: path},
+            inputs=inputs,
             parameters={
                 "time_col": time_col,
                 "event_col": event_col,
@@ -212,16 +264,93 @@ def run_survival(
                 "time_unit": time_unit,
                 "firth": firth,
                 "sheet": sheet,
+                **split_params,
             },
         ),
         body=body,
-        tables=analysis.tables(),
+        tables=tables,
         measurements=list(measurements),
         figures=[_km_figure(analysis, ylabel=f"{table.column(time_col)}: survival probability")]
         if figures
         else [],
-        warnings=list(analysis.warnings),
+        warnings=[*notes, *analysis.warnings],
     )
+
+
+def _strata_where(table: PatientTable, column: str | None, *, subset: bool) -> Where | None:
+    """Where the strata come from; without line numbers when only some rows are analysed."""
+    if not column:
+        return None
+    return Where(table.column(column)) if subset else table.where(column)
+
+
+def _split_key(
+    text: str | None, *, group_col: str | None, db: str | Store | None, id_col: str | None
+) -> str | None:
+    """The canonical key of ``--split-by-alteration``, after checking the options it needs."""
+    if text is None or not text.strip():
+        return None
+    from kinresist.clinical.store_split import canonical_alteration
+
+    if group_col:
+        msg = (
+            f"--split-by-alteration and --group-col {group_col!r} both set the groups; give one "
+            "(the split reads the groups from the store)"
+        )
+        raise InputError(msg)
+    key = canonical_alteration(text)
+    if db is None or (isinstance(db, str) and not db.strip()):
+        msg = (
+            f"--split-by-alteration {key!r} reads the patients' plasma results from the project "
+            "store: add --db DB (or set $KINRESIST_DB)"
+        )
+        raise InputError(msg)
+    if not id_col:
+        msg = (
+            f"--split-by-alteration {key!r} needs --id-col: the column of patient ids that are "
+            "the store's subject labels"
+        )
+        raise InputError(msg)
+    return key
+
+
+def _read_split(
+    db: str | Store, key: str, subjects: Sequence[str], *, study: str | None
+) -> AlterationSplit:
+    """One store query for ``key``; InputError when nobody can be classified."""
+    from kinresist.clinical.store_split import alteration_split
+
+    if isinstance(db, str):
+        from kinresist.store import open_store
+
+        with open_store(db) as store:
+            split = alteration_split(store, key, subjects, study=study)
+    else:
+        split = alteration_split(db, key, subjects, study=study)
+    if all(lab is None for lab in split.labels()):
+        excluded = "; ".join(split.warnings())
+        msg = (
+            f"--split-by-alteration {key!r}: no patient has a conclusive plasma result ({excluded})"
+        )
+        raise InputError(msg)
+    return split
+
+
+def _split_levels(split: AlterationSplit, groups: np.ndarray) -> list[str]:
+    """Groups present, reference ("not detected") first; a group of one patient is refused."""
+    levels = []
+    for lab in (split.not_detected_label, split.detected_label):
+        ids = [p.subject for p in split.patients if split.label(p) == lab]
+        if len(ids) == 1:
+            msg = (
+                f"--split-by-alteration {split.key!r}: group {lab!r} has 1 patient ({ids[0]}); "
+                "a Kaplan-Meier comparison needs at least 2 per group"
+            )
+            raise InputError(msg)
+        if ids:
+            levels.append(lab)
+    assert sum(int((groups == lab).sum()) for lab in levels) == len(groups)
+    return levels
 
 
 def _ties(value: str) -> Ties:

@@ -63,6 +63,10 @@ def _survival_lines(body: dict[str, Any]) -> list[str]:
 
 def survival_text(result: Result) -> str:
     lines = [f"{result.workflow}: {result.body.get('endpoint', '')}"]
+    split = result.body.get("split")
+    if split:
+        study = f" (study {split['study']})" if split.get("study") else ""
+        lines.append(f"Groups from the store{study}: {split['rule']}")
     lines += _survival_lines(result.body)
     lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines)

@@ -92,10 +92,21 @@ WORKFLOWS = [
             _FIRTH,
             _ID,
             _SHEET,
+            Param(
+                "split_by_alteration",
+                str,
+                web=False,
+                help="Groups from the store instead of --group-col: each patient (--id-col = "
+                "subject label, in --study) is '<alteration> detected' (a plasma ddPCR/NGS call "
+                "at or above the LoD) or 'not detected'; unmeasured patients are left out, with a "
+                "warning. Needs --db. E.g. 'ALK G1202R'.",
+            ),
         ],
         run=_run_survival,
         text="kinresist.clinical.text:survival_text",
         subject_kind="patient",
+        # the split reads the store the result is recorded in: with it, --db and --study reach run
+        extra={"store_option": "split_by_alteration"},
     ),
     Workflow(
         group="clinical",
