@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy import special
 
 from kinresist.dose.models import ModelSpec
 
@@ -118,6 +117,8 @@ class BatchFit:
         one quantile per distinct df)."""
         df = np.asarray(self.df, dtype=float)
         udf, inv = np.unique(np.maximum(df, 1), return_inverse=True)
+        from scipy import special
+
         with np.errstate(invalid="ignore"):
             q = special.stdtrit(udf, 0.5 + level / 2)[inv.reshape(-1)]  # = stats.t.ppf
         return np.where(df > 0, q, np.nan)

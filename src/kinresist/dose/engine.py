@@ -47,7 +47,6 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
-from scipy import special
 
 from kinresist.dose.batchfit import FLAG_BITS, BatchFit, param_dict
 from kinresist.dose.fastpath import Backend, fit_core_numba, resolve_backend
@@ -244,6 +243,8 @@ def _finish(
     if "ec50" in free:
         # practically non-identifiable: the 95 % Wald interval of the EC50 reaches 0
         # (t·SE(e) >= e), i.e. the data do not bound the EC50 away from zero
+        from scipy import special
+
         with np.errstate(invalid="ignore", divide="ignore"):
             rel = se_arr[:, names.index("ec50")] / params[:, names.index("ec50")]
             udf, inv = np.unique(np.maximum(df, 1), return_inverse=True)

@@ -184,6 +184,23 @@ def fit_core_numba(job: Any) -> tuple[np.ndarray, ...]:
     return params, out_rss, out_conv, out_iter, out_lim, out_cov, out_ill
 
 
+def load_kernel(spec: ModelSpec) -> None:
+    """Load the compiled fitting kernel of ``spec``'s family from numba's cache (compiling it
+    the first time, announced) with a two-curve fit, and nothing else: no summaries, so the
+    caller's first real batch waits for the kernel only."""
+    from kinresist.dose.lm import MAX_ITER
+    from kinresist.dose.numpy_core import FitJob
+
+    fam: Any = spec.family
+    x = np.tile(10.0 ** np.arange(-3.0, 1.01, 1.0), (2, 1))
+    fixed = {k: np.full((2, 1), float(v)) for k, v in spec.fixed.items()}
+    free = [p for p in fam.param_names if p not in fixed]
+    y = 1.0 / (1.0 + x)
+    fit_core_numba(
+        FitJob(spec, free, fixed, x, y, np.ones_like(y), "jtj", False, None, MAX_ITER, True)
+    )
+
+
 def curve_means(
     spec: ModelSpec,
     params: np.ndarray,

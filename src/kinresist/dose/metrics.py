@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from kinresist.dose.engine import BatchFit
 from kinresist.errors import InputError
@@ -203,6 +202,8 @@ class FTest:
 
 def f_test(rss0: np.ndarray, df0: np.ndarray, rss1: np.ndarray, df1: np.ndarray) -> FTest:
     """F = ((RSS₀ − RSS₁)/(df₀ − df₁)) / (RSS₁/df₁); p = P(F_{df₀−df₁, df₁} > F) (spec §5.1)."""
+    from scipy import special  # here, not at import: off the start-up path of a screen
+
     rss0, df0, rss1, df1 = (np.asarray(v, dtype=float) for v in (rss0, df0, rss1, df1))
     dnum = df0 - df1
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -230,11 +231,16 @@ def lack_of_fit(fit: BatchFit, dose: np.ndarray, response: np.ndarray) -> FTest:
     ``modelFit``). NaN where no dose has replicates. Vectorised over curves."""
     x, y, ok = _observed(dose, response)
     n, m = y.shape
-    order = np.argsort(np.where(ok, x, np.inf), axis=1, kind="stable")
-    oks = np.take_along_axis(ok, order, axis=1).ravel()
+    key = np.where(ok, x, np.inf)
+    if (key[:, 1:] >= key[:, :-1]).all():  # doses already ascending (most tables): no sort
+        oks, xs, ys = ok.ravel(), x.ravel(), y.ravel()
+    else:
+        order = np.argsort(key, axis=1, kind="stable")
+        oks = np.take_along_axis(ok, order, axis=1).ravel()
+        xs = np.take_along_axis(x, order, axis=1).ravel()
+        ys = np.take_along_axis(y, order, axis=1).ravel()
     idx = np.flatnonzero(oks)
-    xs = np.take_along_axis(x, order, axis=1).ravel()[idx]
-    ys = np.take_along_axis(y, order, axis=1).ravel()[idx]
+    xs, ys = xs[idx], ys[idx]
     row = idx // max(m, 1)
     start = np.ones(idx.size, dtype=bool)
     start[1:] = (row[1:] != row[:-1]) | (xs[1:] != xs[:-1])

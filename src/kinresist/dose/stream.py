@@ -743,7 +743,9 @@ def _pad(chunk: _Chunk) -> tuple[list[str], np.ndarray, np.ndarray]:
 
 def _check_doses(labels: list[str], x: np.ndarray, path: Path, dose_col: str) -> None:
     """Every curve needs two distinct positive doses (as read_dose_table)."""
-    xs = np.sort(np.where(x > 0, x, np.inf), axis=1)
+    xs = np.where(x > 0, x, np.inf)
+    if not (xs[:, 1:] >= xs[:, :-1]).all():  # doses usually come ascending: no sort then
+        xs = np.sort(xs, axis=1)
     n_pos = (np.isfinite(xs) & np.concatenate(
         [np.ones((len(xs), 1), bool), xs[:, 1:] != xs[:, :-1]], axis=1)).sum(axis=1)  # fmt: skip
     bad = np.flatnonzero(n_pos < 2)
@@ -855,7 +857,12 @@ def _envelope(
 
 def _warm(spec: Any, backend: str, path: Path) -> None:
     """Load (or compile) the compiled kernel when the table looks screen-sized."""
-    from kinresist.dose.fastpath import AUTO_MIN_CURVES, compiled_family, numba_available
+    from kinresist.dose.fastpath import (
+        AUTO_MIN_CURVES,
+        compiled_family,
+        load_kernel,
+        numba_available,
+    )
 
     if backend == "numpy" or not compiled_family(spec):
         return
@@ -871,10 +878,7 @@ def _warm(spec: Any, backend: str, path: Path) -> None:
         return
     if not numba_available():
         return
-    from kinresist.dose.engine import fit_batch
-
-    dose = np.tile(10.0 ** np.arange(-3.0, 1.01, 1.0), (2, 1))
-    fit_batch(dose, 1.0 / (1.0 + dose), model=spec, backend="numba", fallback=True)
+    load_kernel(spec)
 
 
 # -- progress ------------------------------------------------------------------------------

@@ -123,7 +123,11 @@ def fits_table(s: FitSummary, group: Any = None) -> Any:
 
 
 def _texts(values: np.ndarray) -> Any:
-    """A string column from an object array of ``str`` (pandas-free)."""
+    """A string column from an object array of ``str`` holding a few distinct notes
+    (dictionary codes in one pass; pandas-free)."""
     from kinresist.dose import _arrow as A
 
-    return A.strings(values.tolist())
+    seen: dict[str, int] = {}
+    items = values.tolist()
+    codes = np.fromiter((seen.setdefault(v, len(seen)) for v in items), np.int32, len(items))
+    return A.dict_strings(codes, list(seen))
