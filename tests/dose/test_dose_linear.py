@@ -83,6 +83,31 @@ def test_lack_of_fit_equals_groupby_reference() -> None:
     np.testing.assert_allclose(got.p, ref.p, rtol=1e-9, equal_nan=True)
 
 
+def test_lack_of_fit_same_with_doses_ascending_or_shuffled() -> None:
+    """The no-sort path (every curve's doses already ascending) and the sorting path give the
+    same F, df and p, bit for bit, on replicated, ragged curves: the columns are shuffled
+    with the replicates of a dose kept in their order, which the stable sort restores."""
+    x, y = _curves(300, seed=7)
+    key = np.where(np.isfinite(x) & np.isfinite(y), x, np.inf)
+    order = np.argsort(key, axis=1, kind="stable")
+    xa, ya = np.take_along_axis(x, order, axis=1), np.take_along_axis(y, order, axis=1)
+    ka = np.take_along_axis(key, order, axis=1)
+    rng = np.random.default_rng(7)
+    xs, ys = np.empty_like(xa), np.empty_like(ya)
+    for r in range(len(xa)):
+        pos = rng.permutation(xa.shape[1])
+        for k in np.unique(ka[r]):  # a dose's replicates keep their relative order
+            members = np.flatnonzero(ka[r] == k)
+            pos[members] = np.sort(pos[members])
+        xs[r, pos], ys[r, pos] = xa[r], ya[r]
+    assert not np.array_equal(xs, xa)
+    f = fit_batch(xa, ya)
+    ascending, shuffled = M.lack_of_fit(f, xa, ya), M.lack_of_fit(f, xs, ys)
+    assert np.isfinite(ascending.p).sum() > 100  # replicated doses: the test has work to do
+    for name in ("F", "df1", "df2", "p"):
+        np.testing.assert_array_equal(getattr(ascending, name), getattr(shuffled, name))
+
+
 def test_t_and_f_from_scipy_special_equal_scipy_stats() -> None:
     x, y = _curves(50, seed=4)
     f = fit_batch(x, y)
