@@ -38,10 +38,15 @@ ENVELOPE = {
 #: Registered workflows this test does not run, and why.
 NOT_RUN = {
     "ngs.align": "needs FASTQs and bwa; tests/ngs/test_ngs_align.py",
-    "study.import": "hand-written command without --format parquet (text/json/tsv/html)",
-    "timeline": "hand-written command without --format parquet (text/json/tsv/html)",
-    "lineage.add": "hand-written command without --format parquet (text/json/tsv/html)",
-    "lineage.show": "hand-written command without --format parquet (text/json/tsv/html)",
+}
+
+#: Workflows that read or write the store themselves: each run gets a fresh store holding what
+#: it reads (the seed study for the timeline, a line's history for ``lineage show``).
+STORE_WORKFLOWS = {
+    "study.import": (),
+    "timeline": ("study.import",),
+    "lineage.add": (),
+    "lineage.show": ("lineage.add",),
 }
 
 
@@ -77,7 +82,23 @@ def _commands(s: dict[str, dict[str, Path]], tmp: Path) -> dict[str, list[str]]:
     out["blot.simulate"] = ["blot", "simulate", "--write-to", str(tmp / "sim"), "--blots", "2"]
     out["ngs.count"] = ["ngs", "count", str(ngs["tumour"]), *panel]
     out["ngs.pon"] = ["ngs", "pon", str(ngs["normal1"]), str(ngs["normal2"]), *panel]
+    out["study.import"] = ["study", "import", str(s["study"]["manifest"]), "--study", "S"]
+    out["timeline"] = ["timeline", "P1", "--study", "S"]
+    out["lineage.add"] = ["lineage", "add", "--line", "H3122-CR", "--parent", "H3122"]
+    out["lineage.add"] += ["--drug", "crizotinib", "--dose", "0.5uM", "--date", "2025-01-10"]
+    out["lineage.show"] = ["lineage", "show", "H3122-CR"]
     return out
+
+
+def _with_store(cli, commands: dict[str, list[str]], name: str, db: Path) -> list[str]:
+    """``name``'s argv on the fresh store ``db``, after the runs that fill it with what it reads
+    (store workflows only; others as they are)."""
+    if name not in STORE_WORKFLOWS:
+        return commands[name]
+    for before in STORE_WORKFLOWS[name]:
+        r = cli([*commands[before], "--db", db, "--format", "json"])
+        assert r.exit_code == 0, r.stderr
+    return [*commands[name], "--db", str(db)]
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +118,7 @@ def test_every_workflow_is_run_or_listed(commands: dict[str, list[str]]) -> None
 def test_json_envelope_and_parquet(
     cli, commands: dict[str, list[str]], tmp_path: Path, name: str
 ) -> None:
-    argv = commands[name]
+    argv = _with_store(cli, commands, name, tmp_path / "json.sqlite")
     r = cli([*argv, "--format", "json"])
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
@@ -109,6 +130,7 @@ def test_json_envelope_and_parquet(
     assert all(str(v).startswith("sha256:") for v in doc["inputs"].values())
 
     out = tmp_path / "out.parquet"
+    argv = _with_store(cli, commands, name, tmp_path / "parquet.sqlite")
     r = cli([*argv, "--format", "parquet", "--out", out])
     assert r.exit_code == 0, r.stderr
     written = sorted(tmp_path.glob("out*.parquet"))
@@ -116,3 +138,31 @@ def test_json_envelope_and_parquet(
     for path in written:
         meta = json.loads(pq.read_schema(path).metadata[b"kinresist"])
         assert meta["workflow"] == name, path.name
+
+
+def test_timeline_parquet_is_the_tidy_series(
+    cli, commands: dict[str, list[str]], tmp_path: Path
+) -> None:
+    """``kinresist timeline P1 --format parquet``: the primary file is the ``series`` table (one
+    row per alteration x draw x assay, as ``--format tsv``), with the envelope in the schema
+    metadata; ``alerts`` and ``draws`` are written beside it."""
+    argv = _with_store(cli, commands, "timeline", tmp_path / "store.sqlite")
+    doc = json.loads(cli([*argv, "--format", "json"]).stdout)
+    out = tmp_path / "P1.parquet"
+    r = cli([*argv, "--format", "parquet", "--out", out])
+    assert r.exit_code == 0, r.stderr
+    series = pq.read_table(out)
+    meta = json.loads(series.schema.metadata[b"kinresist"])
+    assert meta["table"] == "series"
+    assert meta["workflow"] == "timeline"
+    assert meta["parameters"]["subject"] == "P1"
+    assert meta["inputs"]["store"].startswith("sha256:")
+    frame = series.to_pandas()
+    expected = [(a["alteration"], s["sample"]) for a in doc["alterations"] for s in a["series"]]
+    assert sorted(zip(frame["alteration"], frame["sample"], strict=True)) == sorted(expected)
+    assert set(frame["alteration"]) == {"ALK G1202R", "ALK EML4-ALK v3"}
+    assert {"value", "lod", "unit", "assay", "detected", "collected"} <= set(frame.columns)
+    for table in ("alerts", "draws"):
+        side = pq.read_schema(tmp_path / f"P1.{table}.parquet")
+        assert json.loads(side.metadata[b"kinresist"])["table"] == table
+    assert len(pq.read_table(tmp_path / "P1.draws.parquet")) == len(doc["draws"]) == 2

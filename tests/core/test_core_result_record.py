@@ -218,35 +218,82 @@ _ROWS_0001 = (
 )
 
 
+#: More 0001 measurements as its writers stored them, (assay, target, quantity, value), with the
+#: alteration key expected after migrating: ddPCR stored "gene alteration" or the assay's own name,
+#: NGS a site for a not-detected hotspot and "<gene> copy number" for a log2 ratio, dose the drug.
+_MEASUREMENTS_0001 = {
+    ("ddpcr", "ALK_G1202R_FAM", "fractional_abundance", 0.4): "ALK G1202R",
+    ("ngs", "chr2:29220747", "allele_fraction", 0.0): None,
+    ("ngs", "MET copy number", "log2_ratio", 1.9): None,
+    ("dose_response", "lorlatinib", "ic50", 12.0): None,
+}
+#: More 0001 findings, (gene, alteration) -> the key expected; text that names nothing stays NULL
+#: ("del" is never guessed to be a deletion).
+_FINDINGS_0001 = {
+    ("MET", "AMPLIFICATION"): "MET amplification",
+    ("ALK", "resistance mutation"): None,
+    ("EGFR", "del"): None,
+}
+
+
+def _more_rows_0001() -> list[str]:
+    rows = [
+        "INSERT INTO measurement (sample_id, run_id, assay, target, quantity, value, unit, "
+        f"attributes) SELECT s.id, r.id, '{assay}', '{target}', '{quantity}', {value}, '', '{{}}' "
+        "FROM sample s, analysis_run r WHERE s.label = 'P1-a'"
+        for assay, target, quantity, value in _MEASUREMENTS_0001
+    ]
+    rows += [
+        "INSERT INTO finding (sample_id, gene, alteration, kind, source_assay, attributes) "
+        f"SELECT id, '{gene}', '{alteration}', 'substitution', 'ngs', '{{}}' FROM sample "
+        "WHERE label = 'P1-a'"
+        for gene, alteration in _FINDINGS_0001
+    ]
+    return rows
+
+
 def test_store_0001_migrates_and_keeps_every_row(store_url: str) -> None:
     """A 0001 store (written with the 0001 migration, rows as the 0001 release wrote them:
-    ids from the database) opens, migrates to 0002 and keeps every row (SQLite: tables rebuilt
-    in batch mode; PostgreSQL: altered in place)."""
+    ids from the database) opens, migrates to the head and keeps every row (0002: SQLite tables
+    rebuilt in batch mode, PostgreSQL altered in place); 0003 gives the old measurements and
+    findings their alteration keys from the stored text with the one normaliser, so
+    ``by_alteration`` finds them, and leaves a text that names nothing NULL."""
     engine = make_engine(resolve_url(store_url))
     migrate(engine, "0001")
     assert current_revision(engine) == "0001"
     with engine.begin() as c:
-        for statement in _ROWS_0001:
+        for statement in (*_ROWS_0001, *_more_rows_0001()):
             c.execute(text(statement))
     engine.dispose()
     with open_store(store_url) as store:
-        assert store.revision() == "0002"
+        assert store.revision() == "0003"
         counts = store.counts()
-        for table in (
-            "study",
-            "subject",
-            "sample",
-            "analysis_run",
-            "measurement",
-            "finding",
-            "therapy_line",
-        ):
+        for table in ("study", "subject", "sample", "analysis_run", "therapy_line"):
             assert counts[table] == 1, table
-        [m] = store.measurements()
+        assert counts["measurement"] == 5
+        assert counts["finding"] == 4
+        [m] = store.measurements(target="ALK G1202R")
         assert m.value == 1.5
-        assert m.target == "ALK G1202R"
         assert m.sample.label == "P1-a"
         assert m.sample.collected == dt.date(2024, 1, 2)
+        assert {r.target: r.alteration_key for r in store.measurements()} == {
+            "ALK G1202R": "ALK G1202R",
+            **{target: key for (_, target, _, _), key in _MEASUREMENTS_0001.items()},
+        }
+        assert {(f.gene, f.alteration): f.alteration_key for f in store.findings()} == {
+            ("ALK", "G1202R"): "ALK G1202R",
+            **_FINDINGS_0001,
+        }
+        g1202r = store.by_alteration("ALK G1202R")
+        assert sorted((r["record"], r["assay"], r["value"]) for r in g1202r) == [
+            ("finding", "ddpcr", None),
+            ("measurement", "ddpcr", 0.4),
+            ("measurement", "ddpcr", 1.5),
+        ]
+        assert {(r["study"], r["subject"], r["sample"]) for r in g1202r} == {("old", "P1", "P1-a")}
+        [amp] = store.by_alteration("MET amplification")
+        assert amp["record"] == "finding"
+        assert store.by_alteration("EGFR deletion") == []
         with store.transaction() as tx:  # the new kinds are allowed after the migration
             st = tx.get_or_create_study("old")
             tx.get_or_create_subject(st, "pool", kind="pooled")

@@ -17,7 +17,7 @@ def test_migration_creates_every_table_and_matches_models(store_url: str) -> Non
     with open_store(store_url) as store:
         tables = set(inspect(store.engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
-        assert current_revision(store.engine) == "0002"
+        assert current_revision(store.engine) == "0003"
         for name, table in Base.metadata.tables.items():
             cols = {c["name"] for c in inspect(store.engine).get_columns(name)}
             assert cols == {c.name for c in table.columns}, name

@@ -210,5 +210,6 @@ WORKFLOWS = [
         ],
         records=False,
         default_format="json",
+        extra={"writes": ("write_to",)},  # created if missing (web: inside the data folder)
     ),
 ]

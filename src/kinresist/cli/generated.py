@@ -35,11 +35,22 @@ if TYPE_CHECKING:
     from kinresist.core.registry import InputSpec, Param, Workflow
     from kinresist.core.result import Result
 
-__all__ = ["attach", "build_command", "emit_result", "record_result"]
+__all__ = ["Format", "attach", "build_command", "choose_format", "emit_result", "record_result"]
 
-FORMATS = ("text", "json", "tsv", "parquet", "html")
+
+class Format(StrEnum):
+    """The common ``--format`` choices (also of the hand-written commands over registered
+    workflows: ``study import``, ``timeline``, ``lineage add|show``)."""
+
+    text = "text"
+    json = "json"
+    tsv = "tsv"
+    parquet = "parquet"
+    html = "html"
+
+
+FORMATS = tuple(f.value for f in Format)
 SAMPLE_TYPES = ("plasma", "tissue", "cell_pellet", "tumour", "blood", "cell_line", "other")
-_Format = StrEnum("_Format", {f: f for f in FORMATS})  # type: ignore[misc]
 _SampleType = StrEnum("_SampleType", {t: t for t in SAMPLE_TYPES})  # type: ignore[misc]
 
 
@@ -129,13 +140,29 @@ def _infer_format(wf: Workflow, out: Path | None) -> str | None:
     return known.get(suffix)
 
 
+def choose_format(wf: Workflow, given: str | None, out: Path | None) -> str:
+    """The output format: ``--format``, else the one the ``--out`` suffix names, else the
+    workflow's default. A ``--format`` that contradicts the ``--out`` suffix is refused."""
+    inferred = _infer_format(wf, out)
+    fmt = given if given is not None else (inferred or wf.default_format)
+    if inferred is not None and inferred != fmt:
+        from kinresist.errors import InputError
+
+        msg = (
+            f"--format {fmt} would write {fmt.upper()} into {out} (a .{inferred} name); "
+            f"use --format {inferred}, or an --out name that fits {fmt}"
+        )
+        raise InputError(msg)
+    return fmt
+
+
 def _common_params(wf: Workflow) -> list[inspect.Parameter]:
     def kw(name: str, annotation: Any, default: Any) -> inspect.Parameter:
         return inspect.Parameter(
             name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
         )
 
-    fmt_enum = _Format if not wf.writers else _choice_enum("fmt", _formats(wf))
+    fmt_enum = Format if not wf.writers else _choice_enum("fmt", _formats(wf))
     out = [
         kw(
             "fmt",
@@ -447,16 +474,7 @@ def build_command(wf: Workflow) -> Callable[..., None]:
     def command(**kwargs: Any) -> None:
         given = kwargs.pop("fmt")
         out = None if claims_out else kwargs.pop("out")
-        inferred = _infer_format(wf, out)
-        fmt = str(given.value) if given is not None else (inferred or wf.default_format)
-        if inferred is not None and inferred != fmt:
-            from kinresist.errors import InputError
-
-            msg = (
-                f"--format {fmt} would write {fmt.upper()} into {out} (a .{inferred} name); "
-                f"use --format {inferred}, or an --out name that fits {fmt}"
-            )
-            raise InputError(msg)
+        fmt = choose_format(wf, None if given is None else str(given.value), out)
         html_path = kwargs.pop("html_path")
         quiet = kwargs.pop("quiet")
         store_opts = {

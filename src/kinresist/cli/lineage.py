@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kinresist.cli._common import DbOpt, resolve_db
-from kinresist.cli.timeline import Fmt, _from_suffix
+from kinresist.cli.timeline import FormatOpt, OutOpt, emit
 
 __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True)
 
 _Study = Annotated[str | None, typer.Option("--study", help="Study (default: 'default').")]
-_FmtOpt = Annotated[
-    Fmt | None,
-    typer.Option("--format", "-f", case_sensitive=False, help="text (default), json, tsv or html."),
-]
-_Out = Annotated[Path | None, typer.Option("--out", "-o", help="Write the output here.")]
 
 
 @app.command("add", no_args_is_help=True)
@@ -45,20 +39,27 @@ def add(
     note: Annotated[str, typer.Option("--note", help="Free text.")] = "",
     db: DbOpt = None,
     study: _Study = None,
-    fmt: _FmtOpt = None,
-    out: _Out = None,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
 ) -> None:
     """Record one event in a line's history (the line and parent are created as cell lines)."""
-    from kinresist.cli.generated import emit_result
     from kinresist.core import get_workflow
 
-    wf = get_workflow("lineage.add")
-    result = wf(line=line, parent=parent, event=event, drug=drug, dose=dose, passage=passage,
-                date=date, note=note, db=resolve_db(db), study=study)  # fmt: skip
+    result = get_workflow("lineage.add")(
+        line=line,
+        parent=parent,
+        event=event,
+        drug=drug,
+        dose=dose,
+        passage=passage,
+        date=date,
+        note=note,
+        db=resolve_db(db),
+        study=study,
+    )
     ev = result.body["event"]
     typer.echo(f"recorded lineage event {ev['id']}: {ev['line']} {ev['event']}", err=True)
-    emit_result(wf, result, fmt=fmt.value if fmt else _from_suffix(out) or "text", out=out,
-                html_path=None)  # fmt: skip
+    emit("lineage.add", result, fmt, out)
 
 
 @app.command("show", no_args_is_help=True)
@@ -66,15 +67,12 @@ def show(
     line: Annotated[str, typer.Argument(help="The line, e.g. H3122-CR.")],
     db: DbOpt = None,
     study: _Study = None,
-    fmt: _FmtOpt = None,
-    out: _Out = None,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
 ) -> None:
     """A line's history: doses over time, passages, IC50 at each characterisation (with the
     fold shift its dose run estimated), clones derived, alterations found by sequencing."""
-    from kinresist.cli.generated import emit_result
     from kinresist.core import get_workflow
 
-    wf = get_workflow("lineage.show")
-    result = wf(line=line, db=resolve_db(db), study=study)
-    emit_result(wf, result, fmt=fmt.value if fmt else _from_suffix(out) or "text", out=out,
-                html_path=None)  # fmt: skip
+    result = get_workflow("lineage.show")(line=line, db=resolve_db(db), study=study)
+    emit("lineage.show", result, fmt, out)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kinresist.cli._common import DbOpt, resolve_db
-from kinresist.cli.timeline import Fmt, _from_suffix
+from kinresist.cli.timeline import FormatOpt, OutOpt, emit
 
 __all__ = ["app"]
 
@@ -45,20 +45,15 @@ def import_command(
         float,
         typer.Option("--streck-max-hours", help="Streck cfDNA BCT: flag later processing (h)."),
     ] = 168.0,
-    fmt: Annotated[
-        Fmt | None,
-        typer.Option("--format", "-f", case_sensitive=False, help="text (default), json or tsv."),
-    ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the output here.")] = None,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
 ) -> None:
     """Import a manifest: every file analysed, everything recorded in ONE transaction (a bad row
     stores nothing and is named), with plasma QC (tube rules, haploid genome equivalents,
     theoretical LoD) and therapy lines."""
-    from kinresist.cli.generated import emit_result
     from kinresist.core import get_workflow
 
-    wf = get_workflow("study.import")
-    result = wf(
+    result = get_workflow("study.import")(
         manifest=manifest,
         therapy=therapy,
         db=resolve_db(db),
@@ -66,5 +61,4 @@ def import_command(
         edta_max_hours=edta_max_hours,
         streck_max_hours=streck_max_hours,
     )
-    chosen = fmt.value if fmt is not None else _from_suffix(out) or "text"
-    emit_result(wf, result, fmt=chosen, out=out, html_path=None)
+    emit("study.import", result, fmt, out)

@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kinresist.cli._common import DbOpt, resolve_db
+from kinresist.cli.generated import Format
 
-__all__ = ["Fmt", "register", "timeline_command"]
+if TYPE_CHECKING:
+    from kinresist.core.result import Result
+
+__all__ = ["FormatOpt", "OutOpt", "emit", "register", "timeline_command"]
+
+#: ``--format`` of the hand-written commands over registered workflows: the generated
+#: commands' choices (text, json, tsv, parquet, html), written by the same helper.
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="text, json, tsv (the primary table), parquet (every table; needs --out) or html "
+        "(needs --out). Default: from the --out suffix, else the command's default.",
+        show_default=False,
+    ),
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write the output here.")]
 
 
-class Fmt(StrEnum):
-    """Outputs of the store-reading monitoring commands."""
+def emit(name: str, result: Result, fmt: Format | None, out: Path | None) -> None:
+    """Write the result of registered workflow ``name`` as the generated commands do
+    (:func:`kinresist.cli.generated.emit_result`; format from ``--format``, the ``--out``
+    suffix, else the workflow's default)."""
+    from kinresist.cli.generated import choose_format, emit_result
+    from kinresist.core import get_workflow
 
-    text = "text"
-    json = "json"
-    tsv = "tsv"
-    html = "html"
+    wf = get_workflow(name)
+    chosen = choose_format(wf, None if fmt is None else fmt.value, out)
+    emit_result(wf, result, fmt=chosen, out=out, html_path=None)
 
 
 def timeline_command(
@@ -31,37 +52,18 @@ def timeline_command(
     alpha: Annotated[
         float, typer.Option("--alpha", help="Significance level of the rising-trend test.")
     ] = 0.05,
-    fmt: Annotated[
-        Fmt | None,
-        typer.Option(
-            "--format",
-            "-f",
-            case_sensitive=False,
-            help="json (default), tsv (one row per draw x alteration x assay), html (needs "
-            "--out) or text.",
-            show_default=False,
-        ),
-    ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the output here.")] = None,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
 ) -> None:
     """A subject's timeline: every draw's value per alteration and assay (below LoD, never 0),
     therapy bands, the KB interpretation of each draw, alerts (new detection, rising trend,
-    molecular progression) and the lab's IC50 fold shift for the same alteration."""
-    from kinresist.cli.generated import emit_result
+    molecular progression) and the lab's IC50 fold shift for the same alteration. Default
+    format json; tsv and parquet give the ``series`` table (parquet also ``alerts`` and
+    ``draws``)."""
     from kinresist.core import get_workflow
 
-    wf = get_workflow("timeline")
-    result = wf(subject=subject, db=resolve_db(db), study=study, alpha=alpha)
-    chosen = fmt.value if fmt is not None else _from_suffix(out) or "json"
-    emit_result(wf, result, fmt=chosen, out=out, html_path=None)
-
-
-def _from_suffix(out: Path | None) -> str | None:
-    if out is None:
-        return None
-    return {".json": "json", ".tsv": "tsv", ".html": "html", ".htm": "html", ".txt": "text"}.get(
-        out.suffix.lower()
-    )
+    result = get_workflow("timeline")(subject=subject, db=resolve_db(db), study=study, alpha=alpha)
+    emit("timeline", result, fmt, out)
 
 
 def register(app: typer.Typer) -> None:

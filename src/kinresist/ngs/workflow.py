@@ -321,6 +321,7 @@ WORKFLOWS = [
         text="kinresist.reports.ngs:align_text",
         records=False,
         long_running=True,
+        extra={"writes": ("out",)},  # its folder is created (web: inside the data folder)
     ),
     Workflow(
         group="ngs",

@@ -12,7 +12,8 @@ declaration                         widget / request field
 ``Param`` str / int / float         text / number fields (``multiple``: one value per line)
 ``Param`` bool                      checkbox (``true``/``false``)
 ``Param`` tuple of choices          select
-``Param`` Path                      a path inside the server data folder
+``Param`` Path                      a path inside the server data folder (one the workflow
+                                    writes, named in ``extra["writes"]``, may not exist yet)
 ``Param(output=...)``/``web=False`` not offered (downloads replace output files; the web app
                                     brings its own store for ``db``)
 ==================================  ===============================================================
@@ -30,7 +31,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kinresist.errors import InputError
-from kinresist.web.uploads import UploadArea, UploadLike, resolve_data_path
+from kinresist.web.uploads import (
+    UploadArea,
+    UploadLike,
+    resolve_data_path,
+    resolve_data_target,
+)
 
 if TYPE_CHECKING:
     from kinresist.core.registry import InputSpec, Param, Workflow
@@ -181,7 +187,7 @@ def _bool(text: str, flag: str) -> bool:
     raise InputError(msg)
 
 
-def _scalar(p: Param, text: str, data_dir: Path | None) -> Any:
+def _scalar(p: Param, text: str, data_dir: Path | None, *, writes: bool = False) -> Any:
     flag = p.cli_flag
     if p.choices is not None:
         for choice in p.choices:
@@ -206,7 +212,7 @@ def _scalar(p: Param, text: str, data_dir: Path | None) -> Any:
             raise InputError(msg)
         return value
     if p.type is Path:
-        return resolve_data_path(data_dir, text)
+        return resolve_data_target(data_dir, text) if writes else resolve_data_path(data_dir, text)
     return text
 
 
@@ -218,13 +224,15 @@ def _texts(values: Mapping[str, Sequence[str]], name: str, *, lines: bool) -> li
     return out
 
 
-def _param_value(p: Param, values: Mapping[str, Sequence[str]], data_dir: Path | None) -> Any:
+def _param_value(
+    p: Param, values: Mapping[str, Sequence[str]], data_dir: Path | None, *, writes: bool = False
+) -> Any:
     if p.type is bool:
         given = list(values.get(p.name, ()))
         return p.default if not given else _bool(given[-1], p.cli_flag)
     texts = _texts(values, p.name, lines=p.multiple)
     if p.multiple:
-        return [_scalar(p, t, data_dir) for t in texts] or None
+        return [_scalar(p, t, data_dir, writes=writes) for t in texts] or None
     if not texts:
         if p.required:
             msg = f"missing option {p.cli_flag}: {p.help}"
@@ -233,7 +241,7 @@ def _param_value(p: Param, values: Mapping[str, Sequence[str]], data_dir: Path |
     if len(texts) > 1:
         msg = f"option {p.cli_flag} given {len(texts)} times; it takes one value"
         raise InputError(msg)
-    return _scalar(p, texts[0], data_dir)
+    return _scalar(p, texts[0], data_dir, writes=writes)
 
 
 def _input_value(
@@ -299,8 +307,9 @@ def build_call(
         merged.setdefault(aliases.get(key, key), []).extend(items)
     values = merged
     call: dict[str, Any] = {}
+    writes = set(wf.extra.get("writes", ()))  # Path options the workflow writes to
     for p in web_params(wf):
-        call[p.name] = _param_value(p, values, data_dir)
+        call[p.name] = _param_value(p, values, data_dir, writes=p.name in writes)
     for spec in wf.inputs:
         call[spec.name] = _input_value(
             spec,

@@ -9,7 +9,9 @@
   ``max_unzipped_bytes`` uncompressed in total (a zip bomb is refused with 413), and members are
   extracted (for folder inputs) flat, under derived names, never by their stored paths.
 * A server data path (BAMs are too large to upload) is relative to the configured data folder;
-  absolute paths, ``..`` components and symlinks leading outside the folder are refused.
+  absolute paths, ``..`` components and symlinks leading outside the folder are refused. A path
+  a workflow writes (``blot simulate --write-to``, ``ngs align --out``) may not exist yet: its
+  nearest existing folder must lie inside the data folder, and the workflow creates the rest.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "UploadArea",
     "UploadTooLarge",
     "resolve_data_path",
+    "resolve_data_target",
     "safe_filename",
 ]
 
@@ -160,12 +163,8 @@ class UploadArea:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def resolve_data_path(data_dir: Path | None, text: str) -> Path:
-    """The file or folder ``text`` names inside the server data folder.
-
-    ``text`` is relative to the data folder; absolute paths, ``..`` components, NUL bytes and
-    symlinks resolving outside the folder are refused with an :class:`InputError`.
-    """
+def _data_parts(data_dir: Path | None, text: str) -> tuple[Path, tuple[str, ...]]:
+    """The data folder (resolved) and the parts of the relative path ``text`` names in it."""
     if data_dir is None:
         msg = (
             f"server path {text!r}: this server has no data folder; upload the file, or ask the "
@@ -183,8 +182,10 @@ def resolve_data_path(data_dir: Path | None, text: str) -> Path:
             "without '..'), e.g. runs/2025-01/sample1.bam"
         )
         raise InputError(msg)
-    root = data_dir.resolve(strict=True)
-    candidate = root.joinpath(*posix.parts)
+    return data_dir.resolve(strict=True), posix.parts
+
+
+def _inside(root: Path, candidate: Path, text: str) -> Path:
     try:
         resolved = candidate.resolve(strict=True)
     except FileNotFoundError:
@@ -197,3 +198,32 @@ def resolve_data_path(data_dir: Path | None, text: str) -> Path:
         msg = f"server path {text!r}: leads outside the data folder (symbolic link); refused"
         raise InputError(msg)
     return resolved
+
+
+def resolve_data_path(data_dir: Path | None, text: str) -> Path:
+    """The file or folder ``text`` names inside the server data folder.
+
+    ``text`` is relative to the data folder; absolute paths, ``..`` components, NUL bytes and
+    symlinks resolving outside the folder are refused with an :class:`InputError`.
+    """
+    root, parts = _data_parts(data_dir, text)
+    return _inside(root, root.joinpath(*parts), text)
+
+
+def resolve_data_target(data_dir: Path | None, text: str) -> Path:
+    """A path inside the server data folder that a workflow will write (it may not exist yet).
+
+    The same rules as :func:`resolve_data_path`; the nearest existing folder on the path must
+    resolve inside the data folder (no symbolic link out of it), and the missing rest is
+    returned under it for the workflow to create.
+    """
+    root, parts = _data_parts(data_dir, text)
+    for k in range(len(parts), -1, -1):
+        here = root.joinpath(*parts[:k])
+        if here.exists() or here.is_symlink():
+            base = _inside(root, here, text)
+            if k < len(parts) and not base.is_dir():
+                msg = f"server path {text!r}: {'/'.join(parts[:k])!r} is a file, not a folder"
+                raise InputError(msg)
+            return base.joinpath(*parts[k:])
+    return root.joinpath(*parts)  # pragma: no cover - the data folder itself exists
