@@ -81,6 +81,7 @@ def fit_batch(
     mask: np.ndarray | None = None,
     se: SeMethod = "jtj",
     multistart: bool = False,
+    alternatives_only: bool = False,
     start: Mapping[str, float | np.ndarray] | None = None,
     max_iter: int = MAX_ITER,
     chunk_size: int = _CHUNK,
@@ -109,6 +110,10 @@ def fit_batch(
         ``"jtj"`` (default; NIST/Prism/curve_fit) or ``"hessian"`` (drc).
     multistart
         Also run LM from three spread starting points and keep the best converged RSS.
+    alternatives_only
+        With ``multistart``: run only the spread starts, not the self-start (a refit of
+        curves whose self-start fit the caller already has and compares with; LM from the
+        same start is deterministic, so nothing is lost).
     start
         Optional user starting values replacing the self-start (name -> value).
     max_iter
@@ -135,6 +140,11 @@ def fit_batch(
     """
     if se not in ("jtj", "hessian"):
         msg = f"se must be 'jtj' or 'hessian', got {se!r}"
+        raise InputError(msg)
+    if alternatives_only and not multistart:
+        msg = (
+            "alternatives_only=True needs multistart=True (it drops the self-start of a multistart)"
+        )
         raise InputError(msg)
     spec = get_model(model)
     fam = spec.family
@@ -171,7 +181,8 @@ def fit_batch(
     parts = []
     for s in (slice(i, min(i + chunk_size, n)) for i in range(0, max(n, 1), chunk_size)):
         fx = {k: v[s] for k, v in all_fixed.items()}
-        job = FitJob(spec, free, fx, x[s], y[s], w[s], se, multistart, start, max_iter, fallback)
+        job = FitJob(spec, free, fx, x[s], y[s], w[s], se, multistart, start, max_iter, fallback,
+                     alternatives_only)  # fmt: skip
         core = fit_core_numba(job) if used == "numba" else core_numpy(job)
         parts.append(_finish(spec, free, x[s], y[s], w[s], *core))
     cat = (

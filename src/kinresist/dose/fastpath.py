@@ -173,7 +173,8 @@ def fit_core_numba(job: Any) -> tuple[np.ndarray, ...]:
         np.linspace(0.0, 1.0, fam.GRID_EC50),
         np.array(fam.GRID_SLOPES, dtype=np.float64),
     )
-    opts = (n_starts, int(max_iter), se == "hessian", RESCUE_ITER if fallback else 0)
+    first = 1 if job.skip_first and n_starts > 1 else 0
+    opts = (n_starts, int(max_iter), se == "hessian", RESCUE_ITER if fallback else 0, first)
     outs = (out_p, out_rss, out_conv, out_iter, out_lim, out_cov, out_ill)
     args = (data, problem, opts, outs)
     kern = kernel_for(fam)

@@ -112,11 +112,11 @@ def _lm_from(
 def _fit_range(shape, h_inv, tail, c0, c1, data, problem, opts, outs):  # type: ignore[no-untyped-def]
     """Fit curves ``c0 .. c1 - 1`` (one thread's block); ``data`` = (x, y, w), ``problem`` =
     (fixmask, fixvals, free_idx, logmask, fracs, slopes), ``opts`` = (n_starts, max_iter,
-    hessian, rescue_iter), ``outs`` = (params, rss, converged, iterations, at_limit,
+    hessian, rescue_iter, first start run), ``outs`` = (params, rss, converged, iterations, at_limit,
     covariance, ill-conditioned)."""
     x, y, w = data
     fixmask, fixvals, free_idx, logmask, fracs, slopes = problem
-    n_starts, max_iter, hessian, rescue_iter = opts
+    n_starts, max_iter, hessian, rescue_iter, first = opts
     out_p, out_rss, out_conv, out_iter, out_lim, out_cov, out_ill = outs
     m = y.shape[1]
     k = free_idx.shape[0]
@@ -150,7 +150,7 @@ def _fit_range(shape, h_inv, tail, c0, c1, data, problem, opts, outs):  # type: 
             umask, user, tp, starts, lo5, hi5, lo, hi, thetas,
         )  # fmt: skip
         for s in range(n_starts):
-            if enough:
+            if enough and s >= first:
                 rs[s], cv[s], its[s], lims[s] = _run_lm(
                     shape, xc, lx, yc, sw, free_idx, logmask, fixrow, lo, hi, thetas[s],
                     p, pn, rows, crows, jac, wk, wm, max_iter, -np.inf,

@@ -114,6 +114,9 @@ class FitJob:
     start: Mapping[str, Any] | None
     max_iter: int
     fallback: bool
+    #: multistart without the first (self-)start: a refit of curves whose fit from the
+    #: self-start is already known (the caller compares)
+    skip_first: bool = False
 
 
 def core_numpy(job: FitJob) -> tuple[np.ndarray, ...]:
@@ -171,9 +174,10 @@ def core_numpy(job: FitJob) -> tuple[np.ndarray, ...]:
         lims = np.zeros((n_s, n), dtype=bool)
         th_all = np.full((n_s, k, n), np.nan)
         cols = np.flatnonzero(enough)
+        first = 1 if job.skip_first and n_s > 1 else 0
         if k and cols.size:
-            rix = np.tile(cols, n_s)
-            sidx = np.repeat(np.arange(n_s), cols.size)
+            rix = np.tile(cols, n_s - first)
+            sidx = np.repeat(np.arange(first, n_s), cols.size)
             out = levenberg_marquardt(
                 resid_fn, jac_fn, ctx,
                 (xt[:, rix], lxt[:, rix], yt[:, rix], swt[:, rix]),

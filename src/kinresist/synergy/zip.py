@@ -69,17 +69,26 @@ def _refit(
         rss = np.asarray(fit.rss, float).copy()
         retry = np.flatnonzero(~conv)
         if retry.size and not multistart:
+            # the multistart refit without its self-start, which LM has just run (same start,
+            # same backend: the same result); kept as a multistart keeps its best start:
+            # converged first, then the lower RSS, the self-start winning ties
             f2 = fit_batch(
                 dose[retry],
                 resp[retry],
                 model="LL.4",
                 fixed={"bottom": bottom[retry]},
                 multistart=True,
+                alternatives_only=True,
                 # the first fit's backend, whatever the number of retries: the compiled
                 # kernel is warm, and a block scores the same in any chunk it falls in
                 backend="numba" if fit.backend == "numba" else "numpy",
             )
-            better = np.asarray(f2.rss) <= np.where(np.isfinite(rss[retry]), rss[retry], np.inf)
+            r2 = np.asarray(f2.rss)
+            better = np.where(
+                np.asarray(f2.converged, bool),
+                r2 <= np.where(np.isfinite(rss[retry]), rss[retry], np.inf),
+                r2 < rss[retry],
+            )
             take = retry[better]
             pred[take] = f2.predict(dose[retry])[better]
             conv[take] = np.asarray(f2.converged, bool)[better]
