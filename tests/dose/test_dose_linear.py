@@ -106,6 +106,17 @@ def test_lack_of_fit_same_with_doses_ascending_or_shuffled() -> None:
     assert np.isfinite(ascending.p).sum() > 100  # replicated doses: the test has work to do
     for name in ("F", "df1", "df2", "p"):
         np.testing.assert_array_equal(getattr(ascending, name), getattr(shuffled, name))
+    # no replicated dose at all (a screen's design): the shortcut equals the full computation
+    x1 = np.tile(10.0 ** np.arange(8, dtype=float), (len(x), 1))
+    y1 = np.where(np.isfinite(y[:, :8]), y[:, :8], 0.5)
+    y1[:5, 6:] = np.nan  # a few shorter curves (missing points at the high end)
+    assert (np.where(np.isfinite(y1), x1, np.inf)[:, 1:] >= x1[:, :-1]).all()  # the shortcut
+    f1 = fit_batch(x1, y1)
+    plain = M.lack_of_fit(f1, x1, y1)
+    full = M.lack_of_fit(f1, x1[:, ::-1], y1[:, ::-1])  # descending: the sorting path
+    assert np.isnan(plain.p).all()
+    for name in ("F", "df1", "df2", "p"):
+        np.testing.assert_array_equal(getattr(plain, name), getattr(full, name))
 
 
 def test_t_and_f_from_scipy_special_equal_scipy_stats() -> None:
@@ -134,3 +145,26 @@ def test_auc_exact_for_ll4_and_simpson_otherwise() -> None:
             )
         smooth = f.params[:, 0] < 5
         np.testing.assert_allclose(auc[smooth], ref[smooth], rtol=tol)
+
+
+def test_unique_small_equals_numpy_unique() -> None:
+    """The counting path (small non-negative ints: df, flag bits) and the fallback (floats,
+    negative or large values) both return what ``np.unique(..., return_inverse=True)`` does."""
+    from kinresist.dose.batchfit import unique_small
+
+    rng = np.random.default_rng(5)
+    cases = [
+        rng.integers(0, 9, 1000),
+        rng.integers(0, 1 << 10, 5000).astype(np.int32),
+        rng.integers(-3, 5, 100),
+        rng.integers(0, 1 << 40, 100),
+        rng.integers(0, 9, 50).astype(float),
+        np.array([7], dtype=np.int64),
+        np.array([], dtype=np.int64),
+    ]
+    for a in cases:
+        u, inv = unique_small(a)
+        ru, rinv = np.unique(a, return_inverse=True)
+        np.testing.assert_array_equal(u, ru)
+        assert u.dtype == ru.dtype
+        np.testing.assert_array_equal(inv, rinv.reshape(-1))

@@ -9,7 +9,7 @@ import numpy as np
 
 from kinresist.dose.models import ModelSpec
 
-__all__ = ["FLAG_BITS", "STATUS_LABELS", "BatchFit", "param_dict"]
+__all__ = ["FLAG_BITS", "STATUS_LABELS", "BatchFit", "param_dict", "unique_small"]
 
 #: curve status labels, indexed by :meth:`BatchFit.status_codes`
 STATUS_LABELS = ("ok", "flagged", "non_identifiable", "not_converged")
@@ -83,7 +83,7 @@ class BatchFit:
     @cached_property
     def flags(self) -> list[tuple[str, ...]]:
         """Flag names per curve (computed once, vectorised over the distinct bitmasks)."""
-        codes, inverse = np.unique(np.asarray(self.flag_bits, dtype=np.int64), return_inverse=True)
+        codes, inverse = unique_small(np.asarray(self.flag_bits, dtype=np.int64))
         names = [tuple(nm for nm, bit in FLAG_BITS.items() if int(c) & bit) for c in codes]
         return [names[i] for i in inverse.reshape(-1)]
 
@@ -116,7 +116,8 @@ class BatchFit:
         """Two-sided t quantile with the residual df of each curve (NaN where df <= 0;
         one quantile per distinct df)."""
         df = np.asarray(self.df, dtype=float)
-        udf, inv = np.unique(np.maximum(df, 1), return_inverse=True)
+        udf, inv = unique_small(np.maximum(np.asarray(self.df), 1))
+        udf = udf.astype(float)
         from scipy import special
 
         with np.errstate(invalid="ignore"):
@@ -161,3 +162,14 @@ class BatchFit:
 def param_dict(names: tuple[str, ...], values: np.ndarray) -> dict[str, np.ndarray]:
     """``(n, k)`` array -> mapping name -> ``(n, 1)`` column."""
     return {n: values[:, i : i + 1] for i, n in enumerate(names)}
+
+
+def unique_small(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(a, return_inverse=True)`` (flattened inverse), by counting when the values
+    are small non-negative integers (residual df, flag bits): the same result without a sort."""
+    arr = np.asarray(a).ravel()
+    if arr.size and arr.dtype.kind in "iu" and arr.min() >= 0 and arr.max() < 1 << 16:
+        seen = np.bincount(arr) > 0
+        return np.flatnonzero(seen).astype(arr.dtype), (np.cumsum(seen) - 1)[arr]
+    uniq, inverse = np.unique(arr, return_inverse=True)
+    return uniq, inverse.reshape(-1)

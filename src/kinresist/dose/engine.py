@@ -48,7 +48,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from kinresist.dose.batchfit import FLAG_BITS, BatchFit, param_dict
+from kinresist.dose.batchfit import FLAG_BITS, BatchFit, param_dict, unique_small
 from kinresist.dose.fastpath import Backend, fit_core_numba, resolve_backend
 from kinresist.dose.lm import MAX_ITER
 from kinresist.dose.models import Model, ModelSpec, get_model
@@ -258,7 +258,7 @@ def _finish(
 
         with np.errstate(invalid="ignore", divide="ignore"):
             rel = se_arr[:, names.index("ec50")] / params[:, names.index("ec50")]
-            udf, inv = np.unique(np.maximum(df, 1), return_inverse=True)
+            udf, inv = unique_small(np.maximum(df, 1))
             tq = special.stdtrit(udf, 0.975)[inv.reshape(-1)]  # = stats.t.ppf
         nonid |= rel * tq >= 1.0
     bits |= np.where(enough & nonid, FLAG_BITS["non_identifiable"], 0)

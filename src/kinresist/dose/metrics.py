@@ -232,7 +232,13 @@ def lack_of_fit(fit: BatchFit, dose: np.ndarray, response: np.ndarray) -> FTest:
     x, y, ok = _observed(dose, response)
     n, m = y.shape
     key = np.where(ok, x, np.inf)
-    if (key[:, 1:] >= key[:, :-1]).all():  # doses already ascending (most tables): no sort
+    ascending = (key[:, 1:] >= key[:, :-1]).all()
+    if ascending and not (key[:, 1:] == key[:, :-1])[ok[:, 1:]].any():
+        # no dose replicated in any curve (a screen's usual design): every dose is its own
+        # group, the pure-error RSS is 0 on 0 df, and the test is undefined (as computed below)
+        n_pts = ok.sum(axis=1)
+        return f_test(fit.rss, fit.df, np.where(n_pts > 0, 0.0, np.nan), np.full(n, np.nan))
+    if ascending:  # doses already ascending (most tables): no sort
         oks, xs, ys = ok.ravel(), x.ravel(), y.ravel()
     else:
         order = np.argsort(key, axis=1, kind="stable")

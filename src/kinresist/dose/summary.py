@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from kinresist.dose import metrics as M
-from kinresist.dose.batchfit import FLAG_BITS, STATUS_LABELS, BatchFit
+from kinresist.dose.batchfit import FLAG_BITS, STATUS_LABELS, BatchFit, unique_small
 from kinresist.dose.engine import fit_batch
 
 __all__ = ["FIT_COLUMNS", "FitSummary", "fit_arrays", "fits_table"]
@@ -116,7 +116,7 @@ def fits_table(s: FitSummary, group: Any = None) -> Any:
         for key, arr in (("estimate", a.estimate), ("se", a.se), ("ci_low", a.ci_low), ("ci_high", a.ci_high)):  # fmt: skip
             cols[f"ic50_absolute_{key}"] = A.floats(arr[:, 0])
         cols["ic50_absolute_note"] = _texts(a.side[:, 0])
-    codes, inverse = np.unique(np.asarray(f.flag_bits, dtype=np.int64), return_inverse=True)
+    codes, inverse = unique_small(np.asarray(f.flag_bits, dtype=np.int64))
     text = [";".join(nm for nm, bit in FLAG_BITS.items() if int(c) & bit) for c in codes]
     cols["flags"] = A.dict_strings(inverse.reshape(-1), text)
     return pa.table(cols)
@@ -127,7 +127,9 @@ def _texts(values: np.ndarray) -> Any:
     (dictionary codes in one pass; pandas-free)."""
     from kinresist.dose import _arrow as A
 
-    seen: dict[str, int] = {}
-    items = values.tolist()
-    codes = np.fromiter((seen.setdefault(v, len(seen)) for v in items), np.int32, len(items))
+    codes = np.zeros(len(values), dtype=np.int32)
+    seen: dict[str, int] = {"": 0}
+    noted = np.flatnonzero(values != "")  # most curves have no note
+    if noted.size:
+        codes[noted] = [seen.setdefault(v, len(seen)) for v in values[noted].tolist()]
     return A.dict_strings(codes, list(seen))
