@@ -133,6 +133,43 @@ def test_scattered_rows_are_partitioned_in_first_appearance_order(tmp_path, smal
     _assert_same(pd.read_parquet(out), _reference(src))
 
 
+@pytest.mark.parametrize(
+    ("order", "partitioned"),
+    [
+        ("increasing", False),  # labels only increase: no set is built
+        ("decreasing", False),  # grouped, never increasing: the set from the first chunk
+        ("increasing_then_unsorted", False),  # grouped: the set built mid-file from the kept labels
+        ("increasing_then_repeat", True),  # a curve seen long before comes back
+    ],
+)
+def test_grouping_check_with_and_without_sorted_labels(tmp_path, small_reads, order, partitioned):  # type: ignore[no-untyped-def]
+    """A curve's rows must be together: the check keeps only the labels while they increase
+    (most screens) and builds the set of labels the first time they do not; either way a
+    curve that comes back sends the table to the partitioned path, and grouped tables in
+    any label order do not."""
+    frame = _table(60, seed=4)
+    curves = list(dict.fromkeys(frame["curve"]))  # increasing by construction
+    if order == "decreasing":
+        curves = curves[::-1]
+    elif order == "increasing_then_unsorted":
+        curves = curves[:40] + curves[40:][::-1]
+    parts = [frame[frame["curve"] == c] for c in curves]
+    if order == "increasing_then_repeat":
+        back = parts[10]  # increasing all along, until curve 10's last rows come back
+        parts = [*parts[:10], back.iloc[:3], *parts[11:], back.iloc[3:]]
+    src = tmp_path / f"{order}.csv"
+    table = pd.concat(parts)
+    table.to_csv(src, index=False, na_rep="NA")
+    out = tmp_path / "fits.parquet"
+    r = stream.fit_table_stream(
+        src, dose_col="dose", response_col="response", group_col="curve", out=out,
+        batch_curves=25, quiet=True,
+    )  # fmt: skip
+    assert r.partitioned is partitioned
+    assert r.n_curves == 60
+    _assert_same(pd.read_parquet(out), _reference(src))
+
+
 def test_numba_batches_equal_numpy(tmp_path):  # type: ignore[no-untyped-def]
     """The compiled backend (chosen by auto for screen-sized batches) gives the same table
     (backends agree to the tolerances of test_dose_backends; here status and flags exactly)."""

@@ -349,7 +349,11 @@ def _chunks(
     """Checked rows in file order; with ``contiguous``, each chunk ends at a curve boundary
     (the open curve is carried over) and a curve seen again raises :class:`_NotGrouped`."""
     cols = [dose_col, resp_col, *([group_col] if group_col else [])]
-    seen: set[str] = set()
+    # labels of the curves done; while they only increase (most screens), a repeat is
+    # impossible and they are only kept, the set is built the first time they do not
+    seen: set[str] | None = None
+    done: list[list[str]] = []
+    top: str | None = None
     carry: _Chunk | None = None
     for batch, line0, nbytes in _batches(path, cols):
         chunk = convert.rows(batch, group_col, line0)
@@ -364,15 +368,29 @@ def _chunks(
             carry = chunk
             continue
         starts, labels = chunk.curves()
-        if not seen.isdisjoint(labels) or len(set(labels)) != len(labels):
-            raise _NotGrouped(labels[0])
-        seen.update(labels[:-1])
+        if seen is None and (top is None or labels[0] >= top) and _increasing(labels):
+            done.append(labels[:-1])  # the last curve may go on in the next chunk
+            top = labels[-1]
+        else:
+            if seen is None:
+                seen = {label for part in done for label in part}
+                done = []
+            if not seen.isdisjoint(labels) or len(set(labels)) != len(labels):
+                raise _NotGrouped(labels[0])
+            seen.update(labels[:-1])
         last = int(starts[-1])
         if last > 0:
             yield _slice(chunk, 0, last)
         carry = _slice(chunk, last, len(chunk.dose))
     if carry is not None and len(carry.dose):
         yield carry
+
+
+def _increasing(labels: list[str]) -> bool:
+    """Strictly increasing (so no label twice)."""
+    from itertools import pairwise
+
+    return all(a < b for a, b in pairwise(labels))
 
 
 def _batches(path: Path, cols: list[str]) -> Iterator[tuple[Any, int, int]]:
@@ -383,7 +401,8 @@ def _batches(path: Path, cols: list[str]) -> Iterator[tuple[Any, int, int]]:
     if not path.is_file():
         msg = "file not found; check the path" if not path.exists() else "expected a table file"
         raise InputError(msg, path=path)
-    head = path.read_bytes()[:4] if path.stat().st_size >= 4 else b""
+    with path.open("rb") as fh:
+        head = fh.read(4)
     line = 2
     if suffix == ".parquet" or head == b"PAR1":
         import pyarrow.parquet as pq
@@ -486,7 +505,9 @@ def _runs(group: Any) -> tuple[np.ndarray, list[str]]:
     change = A.to_numpy_bool(pc.not_equal(group.slice(1), group.slice(0, n - 1)))
     starts = np.concatenate([[0], np.flatnonzero(change) + 1])
     labels = group.take(A.int64s(starts)).to_pylist()
-    return starts, [str(v) for v in labels]
+    if None in labels:  # a null label reads as "None" (as str(None))
+        labels = [str(v) for v in labels]
+    return starts, labels
 
 
 def _slice(c: _Chunk, a: int, b: int) -> _Chunk:
