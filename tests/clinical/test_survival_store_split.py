@@ -31,10 +31,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from kinresist.ddpcr.simulate import simulate_plate, write_plate
+from kinresist.demo import _ddpcr_plate  # the demo's draws: two wells and a 5 % control
 
 KEY = "ALK G1202R"
 DET, NOT = f"{KEY} detected", f"{KEY} not detected"
@@ -109,24 +108,6 @@ def _write_vcf(path: Path, calls: list[tuple[str, float, float, str]]) -> None:
         )
         lines.append(f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t100\t{flt}\t{info}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _ddpcr_plate(folder: Path, sample: str, fraction: float, seed: int) -> Path:
-    """Two wells of the draw and a 5 % positive-control well (as the demo's plates); returns
-    the results CSV. The manifest row names the draw, so the control is not recorded."""
-    plate = simulate_plate(rng=np.random.default_rng(seed), n_wells=3, droplets=15000,
-                           wt_copies_per_droplet=0.15,
-                           mutant_fractions=np.array([fraction, fraction, 0.05]))  # fmt: skip
-    write_plate(plate, folder, name=f"{sample} plate_1")
-    results = folder.with_name(folder.name + "_results.csv")
-    lines = ["Well,Sample,TargetType,Target,Positives,AcceptedDroplets"]
-    for well, name in zip(plate.wells, [sample, sample, "PC-G1202R"], strict=True):
-        lines += [
-            f"{well},{name},Ch1Unknown,ALK_G1202R_FAM,,",
-            f"{well},{name},Ch2Unknown,ALK_WT_HEX,,",
-        ]
-    results.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return results
 
 
 def _write_cohort(path: Path, patients: list[str], *, group: bool = False) -> Path:

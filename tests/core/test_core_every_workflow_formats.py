@@ -21,19 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
 
 import fuzz_harness as fh
 
+from envelope import ENVELOPE
 from kinresist.core import workflows
-
-ENVELOPE = {
-    "workflow",
-    "schema_version",
-    "kinresist_version",
-    "kb_version",
-    "created",
-    "inputs",
-    "parameters",
-    "warnings",
-    "measurements",
-}
 
 #: Registered workflows this test does not run, and why.
 NOT_RUN = {

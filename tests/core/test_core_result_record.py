@@ -10,24 +10,12 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import text
 
+from envelope import ENVELOPE
 from kinresist.core import Measurement, Provenance, Result, SampleInfo, record
 from kinresist.errors import InputError, StoreError
 from kinresist.interpret.finding import Finding
 from kinresist.store import open_store
 from kinresist.store.engine import current_revision, make_engine, migrate, resolve_url
-
-ENVELOPE = {
-    "workflow",
-    "schema_version",
-    "kinresist_version",
-    "kb_version",
-    "created",
-    "inputs",
-    "parameters",
-    "notice",
-    "warnings",
-    "measurements",
-}
 
 
 def _result(workflow: str, rows: list[Measurement], findings: tuple[Finding, ...] = ()) -> Result:

@@ -29,6 +29,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import WebEnv, add_accounts, make_settings
 
+from envelope import ENVELOPE
 from kinresist.core import workflows
 from kinresist.web.forms import is_store_workflow
 
@@ -36,17 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
 
 import fuzz_harness as fh
 
-ENVELOPE = {
-    "workflow",
-    "schema_version",
-    "kinresist_version",
-    "kb_version",
-    "created",
-    "inputs",
-    "parameters",
-    "warnings",
-    "measurements",
-}
 SIMSEN = ("ngs-data", "umierrorcorrect-simsenseq-pik3ca")
 SLICE = "pik3ca_hg19_slice_chr3_178951772_178952568.fa"
 
