@@ -290,3 +290,21 @@ def test_plate_grid_header_with_infinity(cli, tmp_path: Path) -> None:
     assert "Traceback" not in res.stderr
     if res.exit_code == 2:
         _one_line(res, "plate.csv")
+
+
+@pytest.mark.parametrize("end", ["99999999999999999999", "400"])
+def test_bed_interval_beyond_the_contig(cli, tmp_path: Path, end: str) -> None:
+    """A BED end past the contig (another genome build, or a huge number): pysam's 'stop out
+    of range' was exit 1; now one line naming the BED, its line and the contig's length."""
+    from sharedpaths import shared_path
+
+    case = seeds.ngs_case(tmp_path, shared_path())
+    import pysam
+
+    contig = "chr2_29443539_29443787"
+    size = pysam.FastaFile(str(case["fa"])).get_reference_length(contig)
+    case["bed"].write_text(f"track name=panel\n{contig}\t20\t160\tALK\n{contig}\t100\t{end}\tX\n")
+    args = ["ngs", "call", case["tumour"], "--regions", case["bed"], "--reference", case["fa"]]
+    line = _one_line(cli([*args, "-f", "json"]), "alk.bed")
+    assert "line 3" in line
+    assert f"ends beyond {contig} ({size} bp in the reference FASTA" in line

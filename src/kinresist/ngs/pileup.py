@@ -36,7 +36,7 @@ from kinresist.errors import DataQualityWarning, InputError, warn
 from kinresist.ngs.consensus import ConsensusParams, _log_tables
 from kinresist.ngs.grouping import GroupingParams
 from kinresist.ngs.reads import BASE_LUT, WindowReads, collect_window
-from kinresist.ngs.regions import Region, check_bam, open_reference, read_regions
+from kinresist.ngs.regions import Region, check_bam, check_regions, open_reference, read_regions
 
 __all__ = [
     "BASES",
@@ -410,6 +410,7 @@ def count_molecules_many(
     fasta = open_reference(reference)
     for bam in bams:
         check_bam(bam, reference=fasta, regions=regs)
+    check_regions(regs, fasta, regions if isinstance(regions, str | Path) else None)
     tasks = window_tasks(bams, regs, fasta, gp, cp)
     if notice is not None and tasks and compile_pending():
         notice(COMPILE_NOTICE)

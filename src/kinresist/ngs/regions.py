@@ -7,14 +7,21 @@ this package are 1-based (VCF convention).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pysam
 
 from kinresist.errors import InputError
 
-__all__ = ["Region", "check_bam", "contig_genomic_offset", "open_reference", "read_regions"]
+__all__ = [
+    "Region",
+    "check_bam",
+    "check_regions",
+    "contig_genomic_offset",
+    "open_reference",
+    "read_regions",
+]
 
 # anacore-style slice contigs: chr7_55259379_55259659 = hg19 chr7:55259379-55259659 (1-based)
 _SLICE = re.compile(r"^(?P<chrom>(?:chr)?[0-9XYMT]+)_(?P<start>\d+)_(?P<end>\d+)$")
@@ -28,6 +35,8 @@ class Region:
     start: int
     end: int
     name: str = ""
+    #: line of the BED file it was read from (0: not from a file)
+    line: int = field(default=0, compare=False)
 
     @property
     def length(self) -> int:
@@ -76,11 +85,28 @@ def read_regions(path: str | Path) -> list[Region]:
                     column=2,
                 )
             name = fields[3] if len(fields) > 3 else ""
-            regions.append(Region(fields[0], start, end, name))
+            regions.append(Region(fields[0], start, end, name, lineno))
     if not regions:
         msg = "BED file holds no intervals"
         raise InputError(msg, path=path)
     return regions
+
+
+def check_regions(
+    regions: list[Region], reference: pysam.FastaFile, bed: str | Path | None = None
+) -> None:
+    """Every interval lies on its contig of the reference (an interval past the contig's end
+    is a BED of another genome build); the contigs themselves are checked by
+    :func:`check_bam`. ``bed``: the file the regions were read from, named in the error."""
+    lengths = dict(zip(reference.references, reference.lengths, strict=True))
+    for r in regions:
+        size = lengths.get(r.chrom)
+        if size is not None and r.end > size:
+            msg = (
+                f"BED interval {r.chrom}:{r.start}-{r.end} ends beyond {r.chrom} ({size} bp in the "
+                f"reference FASTA {_fname(reference)}); use the BED of the reference's genome build"
+            )
+            raise InputError(msg, path=bed, line=r.line or None, column=3 if r.line else None)
 
 
 def open_reference(path: str | Path) -> pysam.FastaFile:
