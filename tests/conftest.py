@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pgdatabase import fresh_pg_database
 from sharedpaths import shared_path
 
 
@@ -53,27 +54,6 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[[Sequence[str]], CliResu
 PG_URL_ENV = "KINRESIST_TEST_PG_URL"
 
 
-def _fresh_pg_database(base_url: str) -> tuple[str, Callable[[], None]]:
-    """Create a uniquely named database next to ``base_url``; return its URL and a dropper."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base_url)
-    name = f"kr_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
     """A fresh, empty project store: a SQLite file, and a PostgreSQL database when
@@ -84,7 +64,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
     base = os.environ.get(PG_URL_ENV)
     if not base:
         pytest.skip(f"PostgreSQL store tests need ${PG_URL_ENV} (.ci/run starts a server)")
-    url, drop = _fresh_pg_database(base)
+    url, drop = fresh_pg_database(base)
     try:
         yield url
     finally:

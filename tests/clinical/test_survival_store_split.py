@@ -29,9 +29,14 @@ identical KM, log-rank and Cox numbers (1e-12), and lifelines' ``logrank_test`` 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "monitoring"))
+
+from monitoring_files import write_vcf  # the monitoring tests' kinresist-style VCFs
 
 from kinresist.demo import _ddpcr_plate  # the demo's draws: two wells and a 5 % control
 
@@ -65,22 +70,6 @@ EXPECTED = {
     "P11": NOT,
 }
 
-_ALLELES = {
-    "ALK G1202R": ("chr2", 29220831, "C", "T", "ALK", "G1202R"),
-    "ALK L1196M": ("chr2", 29220765, "G", "T", "ALK", "L1196M"),
-}
-_VCF_HEADER = [
-    "##fileformat=VCFv4.3",
-    "##source=kinresist test",
-    '##INFO=<ID=AF,Number=A,Type=Float,Description="Allele fraction">',
-    '##INFO=<ID=DP,Number=1,Type=Integer,Description="Molecule depth">',
-    '##INFO=<ID=AD,Number=A,Type=Integer,Description="Alt molecules">',
-    '##INFO=<ID=LOD,Number=1,Type=Float,Description="Per-site limit of detection">',
-    '##INFO=<ID=GENE,Number=1,Type=String,Description="Gene">',
-    '##INFO=<ID=ALT_NAME,Number=1,Type=String,Description="Short alteration name">',
-    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
-]
-
 #: (subject, sample, collected, sample_type, [(alteration, af, lod, filter)])
 _DRAWS = [
     ("P01", "P01-D1", "2024-01-10", "plasma", [(KEY, 0.012, 0.002, "PASS")]),
@@ -95,19 +84,6 @@ _DRAWS = [
     ("P08", "P08-D1", "2024-01-17", "plasma", [("ALK L1196M", 0.05, 0.002, "PASS")]),
     ("P12", "P12-D1", "2024-01-18", "plasma", [(KEY, 0.004, 0.002, "low_depth")]),
 ]
-
-
-def _write_vcf(path: Path, calls: list[tuple[str, float, float, str]]) -> None:
-    lines = list(_VCF_HEADER)
-    for alteration, af, lod, flt in calls:
-        chrom, pos, ref, alt, gene, name = _ALLELES[alteration]
-        depth = 3000
-        info = (
-            f"AF={af:.6g};DP={depth};AD={round(af * depth)};LOD={lod:.6g};GENE={gene};"
-            f"ALT_NAME={name}"
-        )
-        lines.append(f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t100\t{flt}\t{info}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _write_cohort(path: Path, patients: list[str], *, group: bool = False) -> Path:
@@ -128,7 +104,7 @@ def split_store(cli, store_url, tmp_path):
     rows = ["subject,sample,collected,sample_type,assay,file,results,assay_map,tube,"
             "hours_to_processing,plasma_ml,cfdna_ng"]  # fmt: skip
     for subject, sample, day, kind, calls in _DRAWS:
-        _write_vcf(d / f"{sample}.vcf", calls)
+        write_vcf(d / f"{sample}.vcf", [(a, af, 3000, lod, flt) for a, af, lod, flt in calls])
         qc = "Streck,24,4.0,20" if kind == "plasma" else ",,,"
         rows.append(f"{subject},{sample},{day},{kind},ngs_vcf,{sample}.vcf,,,{qc}")
     assay_map = "ALK_G1202R_FAM -> ALK G1202R; ALK_WT_HEX -> wild type"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,20 +63,13 @@ def _database(engine: str, root: Path) -> Iterator[str]:
     base = os.environ.get("KINRESIST_TEST_PG_URL")
     if not base:
         pytest.skip("PostgreSQL web tests need $KINRESIST_TEST_PG_URL (.ci/run starts a server)")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from pgdatabase import fresh_pg_database
 
-    url = make_url(base)
-    name = f"kr_web_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url, drop = fresh_pg_database(base)
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
 
 def _stage(data: Path, s: dict[str, dict[str, Path]]) -> None:

@@ -30,6 +30,7 @@ import math
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -40,6 +41,7 @@ __all__ = [
     "LOADING_CONTROLS",
     "ROLES",
     "BlotDesign",
+    "check_one_control",
     "design_from_frame",
     "read_design",
 ]
@@ -336,7 +338,14 @@ def design_from_frame(
                 "(e.g. X_a, X_b) so ratios pair lanes unambiguously"
             )
             raise InputError(msg, path=path)
-    controls = out[out["role"] != "target"].groupby(["blot", "membrane"])["target"].unique()
+    check_one_control(out, path=path)
+    return BlotDesign(frame=out, source=source, notes=tuple(notes))
+
+
+def check_one_control(frame: pd.DataFrame, *, path: Any = None) -> None:
+    """At most one loading control (any role but ``target``) per membrane of a blot, in a
+    design or a band table (``blot``, ``membrane``, ``role``, ``target`` columns)."""
+    controls = frame[frame["role"] != "target"].groupby(["blot", "membrane"])["target"].unique()
     for (blot, membrane), names in controls.items():
         if len(names) > 1:
             msg = (
@@ -344,5 +353,4 @@ def design_from_frame(
                 f"({', '.join(map(str, names))}); keep one per membrane in the design "
                 "(give the others role=target)"
             )
-            raise InputError(msg, path=path, column="role")
-    return BlotDesign(frame=out, source=source, notes=tuple(notes))
+            raise InputError(msg, path=path, column="role" if path is not None else None)

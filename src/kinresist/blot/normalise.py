@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from kinresist.blot.design import check_one_control
 from kinresist.errors import InputError
 
 __all__ = [
@@ -70,15 +71,7 @@ def loading_table(bands: pd.DataFrame) -> pd.DataFrame:
     ]
     tgt = bands[bands["role"] == "target"]
     lc = bands[bands["role"] != "target"]
-    controls = lc.groupby(["blot", "membrane"])["target"].unique()
-    for (blot, membrane), names in controls.items():
-        if len(names) > 1:
-            msg = (
-                f"membrane {membrane!r} of blot {blot} has {len(names)} loading controls "
-                f"({', '.join(map(str, names))}); keep one per membrane in the design "
-                "(give the others role=target)"
-            )
-            raise InputError(msg)
+    check_one_control(bands)
     lc_by = {(r.blot, r.membrane, r.lane): (r.target, r.volume, r.flags) for r in lc.itertuples()}
     rows = []
     for r in tgt.itertuples():
