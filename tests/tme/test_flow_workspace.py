@@ -188,3 +188,19 @@ def test_not_gating_xml(tmp_path: Path) -> None:
     bad.write_text("<root/>", encoding="utf-8")
     with pytest.raises(InputError, match="neither <Gating-ML>"):
         read_gating(bad)
+
+
+def test_workspace_feature_flowkit_cannot_read(panel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FlowKit raises NotImplementedError for features it does not read yet (spectral
+    matrices, some transforms, FlowJo ellipses with transformations): the error says so and
+    points to the Gating-ML export, instead of calling a valid workspace damaged."""
+    import flowkit
+
+    def unsupported(*_a: object, **_k: object) -> None:
+        raise NotImplementedError("FlowJo ellipse with transformations is not yet supported")
+
+    monkeypatch.setattr(flowkit, "Workspace", unsupported)
+    with pytest.raises(InputError, match=r"cannot read yet \(FlowJo ellipse.*Gating-ML 2\.0") as ei:
+        gate_samples([read_fcs(panel["fcs"])], read_gating(panel["wsp"]))
+    assert "damaged" not in str(ei.value)
+    assert ei.value.path == str(panel["wsp"])

@@ -259,11 +259,16 @@ def _workspace_strategies(
             fcs_samples=list(samples),
             load_missing_file_data=True,
         )
+    except NotImplementedError as exc:  # FlowKit's own limits (spectral matrices, transforms)
+        msg = (
+            f"the FlowJo workspace uses a feature FlowKit cannot read yet ({exc}); export the "
+            "gates from FlowJo as Gating-ML 2.0 and pass that file to --gates instead"
+        )
+        raise InputError(msg, path=source.workspace_path) from exc
     except (
         ValueError,
         KeyError,
         LookupError,
-        NotImplementedError,
         AttributeError,
         TypeError,
     ) as exc:  # FlowKit walks the XML: a missing element is an AttributeError
