@@ -39,7 +39,11 @@ def figure_markup(fig: Figure) -> Markup:
 
 def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> Markup:
     """A table as escaped HTML (floats to 4 significant digits); long tables are cut with a note."""
-    shown = frame.head(max_rows)
+    shown = frame.head(max_rows).copy()
+    for i, dtype in enumerate(shown.dtypes):  # pandas prints None in a text column as "None"
+        if dtype.kind == "O":
+            col = shown.iloc[:, i]
+            shown.iloc[:, i] = col.where(col.notna(), "–")
     html = shown.to_html(index=False, na_rep="–", float_format=lambda v: f"{v:.4g}", border=0)
     if len(frame) > max_rows:
         html += (
