@@ -125,6 +125,21 @@ def run_process(cmd: list[str]) -> tuple[float, float, float, int, str]:
     return wall, cpu, usage.ru_maxrss / 1024**2, proc.returncode, tail
 
 
+def run_median(
+    cmd: list[str], repeat: int, spans: list[str]
+) -> tuple[float, float, float, int, str]:
+    """:func:`run_process` ``repeat`` times: the run with the median wall time (its range is
+    appended to ``spans``; on a shared machine single runs move by a fifth)."""
+    runs = sorted((run_process(cmd) for _ in range(max(repeat, 1))), key=lambda r: r[0])
+    walls = [r[0] for r in runs]
+    label = Path(cmd[0]).name + (" " + cmd[1] if cmd[1] != "-c" else " -c ...")
+    spans.append(
+        f"{label}: median of {len(runs)} runs; wall {walls[0]:.2f}-{walls[-1]:.2f} s, "
+        f"peak RSS up to {max(r[2] for r in runs):.2f} GB"
+    )
+    return runs[len(runs) // 2]
+
+
 def _timed(fn, *args, **kw):  # type: ignore[no-untyped-def]
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn(*args, **kw)
@@ -139,6 +154,9 @@ def main() -> None:
     ap.add_argument("--backends", default="numba", help="engine backends (comma-separated)")
     ap.add_argument("--skip", default="", help="paths to skip: cli,stream,engine (comma-separated)")
     ap.add_argument("--workdir", default=None, help="keep the table and outputs here")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="runs of each process path (the median is shown)"
+    )
     ap.add_argument(
         "--scipy-numeric-jac",
         action="store_true",
@@ -158,14 +176,26 @@ def main() -> None:
         f"{args.n:,} curves x {x.shape[1]} points"
     )
 
+    import compileall
+
+    import kinresist
     from kinresist.dose.engine import fit_batch
 
+    # byte-compiled as a wheel install leaves it (an editable install on a machine with
+    # PYTHONDONTWRITEBYTECODE would compile kinresist's modules in every timed process)
+    compileall.compile_dir(Path(kinresist.__file__).parent, quiet=1)
     fit_batch(x[:20000], y[:20000], backend="numba", fallback=True)  # compile / cache load
     rows = []
     m = min(args.scipy_n, args.n)
-    (rss_s, conv_s), t_scipy, c_scipy = _timed(
-        scipy_loop, x[:m], y[:m], analytic_jac=not args.scipy_numeric_jac
+    # the median of --repeat timings, as for the process paths (one ~1 s loop moves by a fifth)
+    timings = sorted(
+        (
+            _timed(scipy_loop, x[:m], y[:m], analytic_jac=not args.scipy_numeric_jac)
+            for _ in range(max(args.repeat, 1))
+        ),
+        key=lambda r: r[1],
     )
+    (rss_s, conv_s), t_scipy, c_scipy = timings[len(timings) // 2]
     s_rate = m / t_scipy
     scipy_total = args.n / s_rate
     jac = "numeric" if args.scipy_numeric_jac else "analytic"
@@ -180,6 +210,7 @@ def main() -> None:
             )
 
     outputs = {}
+    spans: list[str] = []
     if "stream" not in skip:
         out = work / "stream_fits.parquet"
         code = (
@@ -187,7 +218,7 @@ def main() -> None:
             f"fit_table_stream({str(table)!r}, dose_col='dose', response_col='response', "
             f"group_col='curve', out={str(out)!r}, quiet=True)"
         )
-        wall, cpu, rss, rc, err = run_process([sys.executable, "-c", code])
+        wall, cpu, rss, rc, err = run_median([sys.executable, "-c", code], args.repeat, spans)
         rows.append(("stream: fit_table_stream (python -c)", wall, cpu, args.n, rss, rc or None))
         outputs["stream"] = (out, rc, err)
     if "cli" not in skip:
@@ -195,7 +226,7 @@ def main() -> None:
         exe = shutil.which("kinresist", path=str(Path(sys.executable).parent)) or "kinresist"
         cmd = [exe, "dose", "fit", "--input", str(table), "--dose-col", "dose",
                "--response-col", "response", "--group-col", "curve", "--out", str(out), "--quiet"]  # fmt: skip
-        wall, cpu, rss, rc, err = run_process(cmd)
+        wall, cpu, rss, rc, err = run_median(cmd, args.repeat, spans)
         rows.append(
             ("CLI: kinresist dose fit --out fits.parquet", wall, cpu, args.n, rss, rc or None)
         )
@@ -203,7 +234,8 @@ def main() -> None:
 
     load1 = os.getloadavg()
     print(f"scipy loop: {m:,} curves in {t_scipy:.2f} s = {s_rate:,.0f} curves/s; for {args.n:,} "
-          f"curves: {scipy_total:,.0f} s (extrapolated)")  # fmt: skip
+          f"curves: {scipy_total:,.0f} s (extrapolated); median of {len(timings)} runs, "
+          f"{timings[0][1]:.2f}-{timings[-1][1]:.2f} s")  # fmt: skip
     print(
         f"{'path':46s} {'wall s':>8s} {'curves/s':>10s} {'x scipy':>8s} {'CPU s':>8s} "
         f"{'x scipy CPU':>11s} {'peak RSS':>9s}"
@@ -218,6 +250,8 @@ def main() -> None:
     for key, (_path, rc, err) in outputs.items():
         if rc:
             print(f"{key} failed (exit {rc}): {' '.join(err.split())[-400:]}")
+    for span in spans:
+        print(span)
     print(f"load average after: {load1[0]:.2f}")
 
     if "stream" in outputs and outputs["stream"][1] == 0:

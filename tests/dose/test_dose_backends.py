@@ -269,3 +269,34 @@ def test_alternatives_only_plus_self_start_is_the_multistart(backend):
     np.testing.assert_array_equal(full.params, np.where(alt_wins[:, None], alt.params, own.params))
     with pytest.raises(InputError, match="alternatives_only"):
         fit_batch(x, y, alternatives_only=True, **kw)
+
+
+def test_numba_loads_without_scipy_linalg_and_blas_still_works():
+    """``numba_available`` loads SciPy's cython_blas on its own (numba's BLAS probe would
+    import all of scipy.linalg): in a fresh process numba then has BLAS (a compiled
+    ``np.dot`` equals NumPy's), scipy.linalg was not imported for it, and importing it
+    afterwards works as usual."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from kinresist.dose.fastpath import numba_available
+assert numba_available()
+import numba.np.arraymath as am
+assert am._HAVE_BLAS, "numba lost BLAS"
+assert "scipy.linalg" not in sys.modules, "scipy.linalg was imported"
+import numpy as np
+from numba import njit
+a = np.arange(12.0).reshape(3, 4)
+b = np.arange(8.0).reshape(4, 2)
+np.testing.assert_allclose(njit(lambda p, q: np.dot(p, q))(a, b), a @ b)
+import scipy.linalg
+from scipy.linalg import cython_blas
+assert cython_blas is sys.modules["scipy.linalg.cython_blas"]
+np.testing.assert_allclose(scipy.linalg.solve(np.eye(3) * 2.0, np.ones(3)), 0.5)
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok"

@@ -528,8 +528,18 @@ def build_command(wf: Workflow) -> Callable[..., None]:
     return command
 
 
-def attach(app: typer.Typer, existing: dict[str, typer.Typer] | None = None) -> None:
-    """Add every registered workflow to ``app`` as ``<group> <command>``.
+def command_names() -> set[str]:
+    """Names of the generated command groups and top-level commands."""
+    from kinresist.core.registry import workflows
+
+    return {wf.group for wf in workflows().values()}
+
+
+def attach(
+    app: typer.Typer, existing: dict[str, typer.Typer] | None = None, *, only: str | None = None
+) -> None:
+    """Add every registered workflow to ``app`` as ``<group> <command>`` (``only``: just the
+    workflows of that group or top-level command).
 
     ``existing`` maps group names to the hand-written Typer apps already registered; their
     commands are kept, and generated ones are added beside them.
@@ -539,6 +549,8 @@ def attach(app: typer.Typer, existing: dict[str, typer.Typer] | None = None) -> 
     helps = group_help()
     groups: dict[str, typer.Typer] = dict(existing or {})
     for wf in workflows().values():
+        if only is not None and wf.group != only:
+            continue
         if wf.toplevel:
             if wf.group not in {c.name for c in app.registered_commands}:
                 app.command(wf.group, help=wf.help)(build_command(wf))

@@ -8,11 +8,13 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import os
 import sys
 import zlib
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 import click
@@ -21,15 +23,13 @@ import typer
 from kinresist._version import __version__
 from kinresist.errors import KinresistError
 
-app = typer.Typer(
-    name="kinresist",
-    help="kinresist: resistance to targeted kinase inhibitors, from instrument files to referenced answers. "
-    "Research use only.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+_HELP = (
+    "kinresist: resistance to targeted kinase inhibitors, from instrument files to referenced "
+    "answers. Research use only."
 )
 
+#: Hand-written command modules: (module, group, help). ``help`` None: the module registers
+#: one top-level command named ``group`` (``register(app)``); else it has a Typer ``app``.
 _GROUPS = (
     ("kinresist.cli.kb", "kb", "Knowledge base: show, validate, import CIViC."),
     (
@@ -38,33 +38,12 @@ _GROUPS = (
         "Project store: initialise, migrate, list studies and samples.",
     ),
     ("kinresist.cli.study", "study", "Studies: import a manifest of samples and therapy lines."),
-    ("kinresist.cli.timeline", None, None),
+    ("kinresist.cli.timeline", "timeline", None),
     ("kinresist.cli.lineage", "lineage", "Resistant-line lineage: dose escalation, IC50s, clones."),
-    ("kinresist.cli.demo", None, None),
-    ("kinresist.cli.serve", None, None),
+    ("kinresist.cli.demo", "demo", None),
+    ("kinresist.cli.serve", "serve", None),
     ("kinresist.cli.users", "users", "Web accounts: add users, API tokens, study membership."),
 )
-
-
-def _register() -> None:
-    import importlib
-
-    from kinresist.cli.generated import attach
-
-    existing: dict[str, typer.Typer] = {}
-    for module_name, group, help_text in _GROUPS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:  # a group whose module is not written yet
-            if exc.name == module_name:
-                continue
-            raise
-        if group is None:
-            module.register(app)  # top-level commands (interpret, demo)
-        else:
-            app.add_typer(module.app, name=group, help=help_text)
-            existing[group] = module.app
-    attach(app, existing)
 
 
 def _version_callback(value: bool) -> None:
@@ -73,7 +52,6 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
@@ -84,7 +62,50 @@ def _root(
         os.environ["KINRESIST_DEBUG"] = "1"
 
 
-_register()
+def build_app(only: str | None = None) -> typer.Typer:
+    """The ``kinresist`` Typer app: every command group, or (``only``) just the group or
+    top-level command named so, when that name exists. ``main`` builds only the group it
+    runs, so that ``kinresist dose fit`` does not import every workflow's command module or
+    build every command (start-up weighs on screen-scale runs)."""
+    from kinresist.cli.generated import command_names
+
+    if only is not None and only not in {g for _, g, _ in _GROUPS} | command_names():
+        only = None  # unknown name or an option: the full app (its help, its usage error)
+    return _build_app(only)
+
+
+@cache
+def _build_app(only: str | None) -> typer.Typer:
+    import importlib
+
+    from kinresist.cli.generated import attach
+
+    app = typer.Typer(
+        name="kinresist",
+        help=_HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_root)
+    existing: dict[str, typer.Typer] = {}
+    for module_name, group, help_text in _GROUPS:
+        if only is not None and group != only:
+            continue
+        module = importlib.import_module(module_name)
+        if help_text is None:
+            module.register(app)  # a top-level command (timeline, demo, serve)
+        else:
+            app.add_typer(module.app, name=group, help=help_text)
+            existing[group] = module.app
+    attach(app, existing, only=only)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the full app (documentation tools, CliRunner)
+        return build_app()
+    raise AttributeError(name)
 
 
 def _vendored_click_exception() -> type[click.ClickException]:
@@ -114,15 +135,21 @@ def _wide_when_piped() -> Callable[[], None]:
         or os.environ.get("TERMINAL_WIDTH")
     ):
         return lambda: None
-    import typer.rich_utils as rich_utils
-
-    old = rich_utils.MAX_WIDTH
-    rich_utils.MAX_WIDTH = PIPE_HELP_WIDTH
+    # typer.rich_utils (help and usage errors) is imported only when it prints: until then
+    # it is told through TERMINAL_WIDTH, which it reads on import
+    rich_utils: Any = sys.modules.get("typer.rich_utils")
+    old = getattr(rich_utils, "MAX_WIDTH", None)
+    if rich_utils is not None:
+        rich_utils.MAX_WIDTH = PIPE_HELP_WIDTH
+    os.environ["TERMINAL_WIDTH"] = str(PIPE_HELP_WIDTH)
     os.environ["COLUMNS"] = str(PIPE_TABLE_WIDTH)  # read by every rich Console made later
 
     def undo() -> None:
-        rich_utils.MAX_WIDTH = old
+        os.environ.pop("TERMINAL_WIDTH", None)
         os.environ.pop("COLUMNS", None)
+        now: Any = sys.modules.get("typer.rich_utils")
+        if now is not None:
+            now.MAX_WIDTH = old
 
     return undo
 
@@ -146,21 +173,43 @@ def _printable_streams() -> Callable[[], None]:
     return restore
 
 
+#: The cyclic garbage collector's thresholds while a batch command runs. Start-up allocates
+#: hundreds of thousands of objects that live as long as the process (the modules of typer,
+#: pydantic, numba, pandas); at the default generation-0 threshold (700 allocations) the
+#: collector walks them over and over, about a tenth of a screen-sized ``dose fit``. The
+#: long-running server (:data:`_LONG_RUNNING`) keeps Python's defaults.
+GC_THRESHOLD = (100_000, 50, 1_000)
+_LONG_RUNNING = frozenset({"serve"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 internal error, 2 bad input or usage)."""
+    args = list(sys.argv[1:] if argv is None else argv)
     undo = _wide_when_piped()
     restore = _printable_streams()
+    threshold = gc.get_threshold()
+    if _invoked(args) not in _LONG_RUNNING:
+        gc.set_threshold(*GC_THRESHOLD)
     try:
-        return _main(argv)
+        return _main(args)
     finally:
+        gc.set_threshold(*threshold)
         restore()
         undo()
+
+
+def _invoked(args: Sequence[str]) -> str | None:
+    """The group or top-level command the arguments name (the first non-option)."""
+    for arg in args:
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("KINRESIST_DEBUG") == "1"
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(build_app(_invoked(args)))
     try:
         command.main(args=args, prog_name="kinresist", standalone_mode=False)
     except KinresistError as exc:

@@ -27,6 +27,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -80,6 +81,7 @@ def numba_available() -> bool:
     parallel launch, which breaks ``multiprocessing``/``ProcessPoolExecutor`` users.
     """
     try:
+        _preload_cython_blas()
         import numba
 
         if numba.config.DISABLE_JIT:  # type: ignore[attr-defined]
@@ -90,6 +92,48 @@ def numba_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def _preload_cython_blas() -> None:
+    """Load SciPy's ``cython_blas`` extension module on its own, before numba imports it.
+
+    Numba probes for BLAS when it loads its NumPy support (``import
+    scipy.linalg.cython_blas``), and that import first runs all of ``scipy.linalg``'s Python
+    layer (NumPy's f2py and testing modules included): 0.15-0.25 s of a screen-sized
+    ``kinresist dose fit``, for a module whose C function table is all numba uses. The
+    extension module needs nothing from that layer, so it is loaded here directly under its
+    own name; a later ``import scipy.linalg`` runs as usual and finds it loaded (``from
+    scipy.linalg import cython_blas`` and Cython's cimports work; only the attribute
+    ``scipy.linalg.cython_blas`` is not bound on the package). Anything unexpected (another
+    SciPy layout, scipy.linalg already imported) leaves numba's own import to happen."""
+    import importlib.machinery
+    import importlib.util
+
+    name = "scipy.linalg.cython_blas"
+    if name in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    try:
+        top = importlib.util.find_spec("scipy")
+        if top is None or not top.submodule_search_locations:
+            return
+        for base in top.submodule_search_locations:
+            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                path = Path(base, "linalg", "cython_blas" + suffix)
+                if path.is_file():
+                    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+                    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+                    if spec is None:
+                        return
+                    module = importlib.util.module_from_spec(spec)
+                    sys.modules[name] = module
+                    try:
+                        loader.exec_module(module)
+                    except BaseException:
+                        sys.modules.pop(name, None)
+                        raise
+                    return
+    except Exception:  # noqa: BLE001 - numba's own import then does the work
+        return
 
 
 def compiled_family(spec: ModelSpec) -> bool:
