@@ -72,6 +72,16 @@ def test_cli_multiple_findings_amplification_and_fusion(cli) -> None:
     assert d["classification"] == "heterogeneous"
 
 
+def test_cli_alk_amplification_suggests_a_potent_tki_not_a_higher_crizotinib_dose(cli) -> None:
+    """KB 2026.12.2: rule R2's "higher crizotinib dose" had no source (audit) and was dropped;
+    on-target amplification points to a more potent 2nd-generation ALK TKI (Gainor 2016,
+    PMID 27432227), everywhere the text appears."""
+    d = _json(cli(["interpret", "--finding", "ALK amplification"]))
+    assert d["classification"] == "on_target_amplification"
+    assert "more potent 2nd-generation ALK TKI" in d["suggestion"]
+    assert "higher crizotinib dose" not in json.dumps(d).lower()
+
+
 @pytest.mark.parametrize(
     ("genome", "pos"), [("GRCh37", 29443613), ("GRCh38", 29443613 + OFF), ("hg38", 29220747)]
 )

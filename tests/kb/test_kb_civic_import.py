@@ -173,7 +173,7 @@ def test_cli_import_is_idempotent_and_loaded(shared, cli, tmp_path: Path) -> Non
     r1 = cli(["kb", "import-civic", src, "--out", out, "--format", "json"])
     assert r1.exit_code == 0, r1.stderr
     p1 = json.loads(r1.stdout)
-    assert p1["kb_version"] == "2026.12.1+civic-2025-10"
+    assert p1["kb_version"] == "2026.12.2+civic-2025-10"
     assert p1["counts"]["rows"] == 146
     assert p1["schema_version"] == "1"
     content1 = (out / "civic-2025-10" / "content.yaml").read_text()
@@ -182,7 +182,7 @@ def test_cli_import_is_idempotent_and_loaded(shared, cli, tmp_path: Path) -> Non
     assert (out / "civic-2025-10" / "content.yaml").read_text() == content1
     assert [p.name for p in out.iterdir()] == ["civic-2025-10"]
     kb = load_kb(overlays=[out])
-    assert kb.version == kb_version(overlays=[out]) == "2026.12.1+civic-2025-10"
+    assert kb.version == kb_version(overlays=[out]) == "2026.12.2+civic-2025-10"
     base = load_kb(overlays=())
     assert len(kb.evidence) == len(base.evidence) + p1["counts"]["evidence"]
     # each (EID, drugs) appears once: curated items were not duplicated
@@ -204,7 +204,7 @@ def test_two_overlays_later_wins_without_duplicates(shared, cli, tmp_path: Path)
         == 0
     )
     kb = load_kb(overlays=[out])
-    assert kb.version == "2026.12.1+civic-2018-05-18+civic-2025-10"
+    assert kb.version == "2026.12.2+civic-2018-05-18+civic-2025-10"
     ids = [e.id for e in kb.evidence]
     assert len(ids) == len(set(ids))
 
@@ -263,6 +263,6 @@ def test_import_recorded_in_store(shared, cli, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.stderr
     with open_store(str(db)) as store:
         (run,) = store.runs(kind="kb.import_civic")
-        assert run.kb_version == "2026.12.1+civic-2025-10"
+        assert run.kb_version == "2026.12.2+civic-2025-10"
         assert next(iter(run.inputs.values())).startswith("sha256:")
         assert run.outputs["body"]["counts"]["rows"] == 146

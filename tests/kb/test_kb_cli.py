@@ -17,7 +17,7 @@ def test_show_g1202r_json(cli) -> None:
     p = json.loads(r.stdout)
     assert p["kind"] == "kinresist.kb.show"
     assert p["schema_version"] == "1"
-    assert p["kb_version"] == "2026.12.1"
+    assert p["kb_version"] == "2026.12.2"
     assert p["found"] is True
     assert "research use" in p["notice"].lower()
     (alt,) = p["alterations"]
@@ -32,7 +32,7 @@ def test_show_g1202r_json(cli) -> None:
         assert e["pmid"] or e["civic_eid"] or e["status"] == "SOURCE-DOC"
         assert e["status"] in {"VERIFIED", "SOURCE-DOC"}
         assert e["level"] in "ABCDE"
-        assert e["kb_release_date"] == "2026-12-06"
+        assert e["kb_release_date"] == "2026-12-07"
     assert any(c["drug"] == "brigatinib" for c in alt["conflicts"])
     # no G1202R frequency without cohort/denominator: the former "2-29 % after crizotinib"
     # range mixed the after-crizotinib and after-alectinib figures; Lin 2018's 32 % (v3) stays
@@ -76,10 +76,10 @@ def test_show_tsv(cli) -> None:
 def test_version_and_validate(cli, tmp_path: Path) -> None:
     r = cli(["kb", "version", "--no-overlays"])
     assert r.exit_code == 0
-    assert r.stdout.startswith("2026.12.1 (released 2026-12-06")
+    assert r.stdout.startswith("2026.12.2 (released 2026-12-07")
     r = cli(["kb", "version", "--no-overlays", "--format", "json"])
     v = json.loads(r.stdout)
-    assert v["kb_version"] == "2026.12.1"
+    assert v["kb_version"] == "2026.12.2"
     assert any(s["id"] == "CIVIC" for s in v["sources"])
     r = cli(["kb", "validate", "--no-overlays"])
     assert r.exit_code == 0

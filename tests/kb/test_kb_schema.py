@@ -29,8 +29,8 @@ def _edit(path: Path, fn) -> None:
 
 def test_bundled_kb_loads_and_is_versioned() -> None:
     kb = load_kb(overlays=())
-    assert kb.version == kb_version(overlays=()) == "2026.12.1"
-    assert kb.release_date == "2026-12-06"
+    assert kb.version == kb_version(overlays=()) == "2026.12.2"
+    assert kb.release_date == "2026-12-07"
     assert {"ALK", "ROS1", "EGFR", "MET", "KRAS", "KIT", "ERBB2", "PTK2", "EML4"} <= set(kb.genes)
     assert kb.gene("ALK").mane_refseq == "NM_004304.5"
     assert kb.gene("FAK").symbol == "PTK2"
@@ -135,7 +135,7 @@ def test_kb_version_is_cheap() -> None:
     t = time.perf_counter()
     for _ in range(20):
         kb_version(overlays=())
-    assert kb_version(overlays=()) == "2026.12.1"
+    assert kb_version(overlays=()) == "2026.12.2"
     # informational only: no timing assertion (speed is measured in benchmarks)
     _ = time.perf_counter() - t
 

@@ -73,7 +73,7 @@ _CLASS_TEXT = {
     ),
     "on_target_amplification": (
         "On-target amplification: overexpression of the fusion kinase.",
-        "Higher crizotinib dose or a more potent 2nd-generation ALK TKI.",
+        "A more potent 2nd-generation ALK TKI (crizotinib inhibits ALK incompletely).",
     ),
     "off_target": (
         "Off-target (bypass) resistance: no on-target mutation or amplification; bypass or downstream alteration found.",
