@@ -18,13 +18,15 @@ N seeded synthetic 9-point LL.4 curves (spec §2 design: half-log doses 1e-3 ...
 Printed: seconds, curves/s, ratio to the scipy loop (time scipy would need for N curves /
 time taken), peak RSS; and the convergence check on the scipy curves: every curve curve_fit
 converges on must be converged in the streamed output with an RSS at most 1e-6 relative above
-curve_fit's. Numba's one-time compile happens before the timed runs. The machine (cores,
+curve_fit's. The scipy loop and each process path run ``--repeat`` times and the run with the
+median time is shown, with the range. Numba's one-time compile happens, and kinresist is
+byte-compiled (as a wheel install leaves it), before the timed runs. The machine (cores,
 load average before and after) is printed: on a shared machine the numbers move with the load.
 
 Usage::
 
-    python benchmarks/bench_dose_fit.py --n 1000000 --format parquet --scipy-n 2000
-    python benchmarks/bench_dose_fit.py --n 100000 --format csv --scipy-n 2000
+    python benchmarks/bench_dose_fit.py --n 1000000 --format parquet --scipy-n 2000 --repeat 3
+    python benchmarks/bench_dose_fit.py --n 100000 --format csv --scipy-n 2000 --repeat 5
 """
 
 from __future__ import annotations
