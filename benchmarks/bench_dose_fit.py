@@ -18,8 +18,9 @@ N seeded synthetic 9-point LL.4 curves (spec §2 design: half-log doses 1e-3 ...
 Printed: seconds, curves/s, ratio to the scipy loop (time scipy would need for N curves /
 time taken), peak RSS; and the convergence check on the scipy curves: every curve curve_fit
 converges on must be converged in the streamed output with an RSS at most 1e-6 relative above
-curve_fit's. The scipy loop and each process path run ``--repeat`` times and the run with the
-median time is shown, with the range. Numba's one-time compile happens, and kinresist is
+curve_fit's. The scipy loop and each process path run ``--repeat`` times, interleaved (so that
+they see the same phases of a shared machine), and the run with the median time is shown, with
+the range. Numba's one-time compile happens, and kinresist is
 byte-compiled (as a wheel install leaves it), before the timed runs. The machine (cores,
 load average before and after) is printed: on a shared machine the numbers move with the load.
 
@@ -127,19 +128,19 @@ def run_process(cmd: list[str]) -> tuple[float, float, float, int, str]:
     return wall, cpu, usage.ru_maxrss / 1024**2, proc.returncode, tail
 
 
-def run_median(
-    cmd: list[str], repeat: int, spans: list[str]
+def median_run(
+    runs: list[tuple[float, float, float, int, str]], label: str, spans: list[str]
 ) -> tuple[float, float, float, int, str]:
-    """:func:`run_process` ``repeat`` times: the run with the median wall time (its range is
+    """The run with the median wall time (its range, and the peak RSS over all runs, are
     appended to ``spans``; on a shared machine single runs move by a fifth)."""
-    runs = sorted((run_process(cmd) for _ in range(max(repeat, 1))), key=lambda r: r[0])
+    runs = sorted(runs, key=lambda r: r[0])
     walls = [r[0] for r in runs]
-    label = Path(cmd[0]).name + (" " + cmd[1] if cmd[1] != "-c" else " -c ...")
     spans.append(
         f"{label}: median of {len(runs)} runs; wall {walls[0]:.2f}-{walls[-1]:.2f} s, "
         f"peak RSS up to {max(r[2] for r in runs):.2f} GB"
     )
-    return runs[len(runs) // 2]
+    failed = [r for r in runs if r[3]]
+    return failed[0] if failed else runs[len(runs) // 2]
 
 
 def _timed(fn, *args, **kw):  # type: ignore[no-untyped-def]
@@ -189,30 +190,16 @@ def main() -> None:
     fit_batch(x[:20000], y[:20000], backend="numba", fallback=True)  # compile / cache load
     rows = []
     m = min(args.scipy_n, args.n)
-    # the median of --repeat timings, as for the process paths (one ~1 s loop moves by a fifth)
-    timings = sorted(
-        (
-            _timed(scipy_loop, x[:m], y[:m], analytic_jac=not args.scipy_numeric_jac)
-            for _ in range(max(args.repeat, 1))
-        ),
-        key=lambda r: r[1],
-    )
-    (rss_s, conv_s), t_scipy, c_scipy = timings[len(timings) // 2]
-    s_rate = m / t_scipy
-    scipy_total = args.n / s_rate
     jac = "numeric" if args.scipy_numeric_jac else "analytic"
-    c_rate = m / c_scipy
-    rows.append((f"scipy curve_fit loop ({jac} Jacobian)", t_scipy, c_scipy, m, None, None))
-
+    engine_rows = []
     if "engine" not in skip:
         for be in [b.strip() for b in args.backends.split(",") if b.strip()]:
             _f, t_e, c_e = _timed(fit_batch, x, y, backend=be, fallback=True)
-            rows.append(
+            engine_rows.append(
                 (f"engine fit_batch [{be}], arrays in memory", t_e, c_e, args.n, None, None)
             )
 
-    outputs = {}
-    spans: list[str] = []
+    paths: dict[str, tuple[str, list[str], Path]] = {}
     if "stream" not in skip:
         out = work / "stream_fits.parquet"
         code = (
@@ -220,19 +207,39 @@ def main() -> None:
             f"fit_table_stream({str(table)!r}, dose_col='dose', response_col='response', "
             f"group_col='curve', out={str(out)!r}, quiet=True)"
         )
-        wall, cpu, rss, rc, err = run_median([sys.executable, "-c", code], args.repeat, spans)
-        rows.append(("stream: fit_table_stream (python -c)", wall, cpu, args.n, rss, rc or None))
-        outputs["stream"] = (out, rc, err)
+        paths["stream"] = (
+            "stream: fit_table_stream (python -c)",
+            [sys.executable, "-c", code],
+            out,
+        )
     if "cli" not in skip:
         out = work / "cli_fits.parquet"
         exe = shutil.which("kinresist", path=str(Path(sys.executable).parent)) or "kinresist"
         cmd = [exe, "dose", "fit", "--input", str(table), "--dose-col", "dose",
                "--response-col", "response", "--group-col", "curve", "--out", str(out), "--quiet"]  # fmt: skip
-        wall, cpu, rss, rc, err = run_median(cmd, args.repeat, spans)
-        rows.append(
-            ("CLI: kinresist dose fit --out fits.parquet", wall, cpu, args.n, rss, rc or None)
-        )
-        outputs["cli"] = (out, rc, err)
+        paths["cli"] = ("CLI: kinresist dose fit --out fits.parquet", cmd, out)
+
+    # interleaved rounds (scipy, then each process path), so that the scipy loop and the paths
+    # see the same phases of a shared machine; the run with the median time is shown
+    timings: list[tuple] = []
+    runs: dict[str, list[tuple[float, float, float, int, str]]] = {k: [] for k in paths}
+    for _ in range(max(args.repeat, 1)):
+        timings.append(_timed(scipy_loop, x[:m], y[:m], analytic_jac=not args.scipy_numeric_jac))
+        for key, (_label, cmd, _out) in paths.items():
+            runs[key].append(run_process(cmd))
+    timings.sort(key=lambda r: r[1])
+    (rss_s, conv_s), t_scipy, c_scipy = timings[len(timings) // 2]
+    s_rate = m / t_scipy
+    scipy_total = args.n / s_rate
+    c_rate = m / c_scipy
+    rows.append((f"scipy curve_fit loop ({jac} Jacobian)", t_scipy, c_scipy, m, None, None))
+    rows += engine_rows
+    outputs = {}
+    spans: list[str] = []
+    for key, (label, _cmd, out) in paths.items():
+        wall, cpu, rss, rc, err = median_run(runs[key], label, spans)
+        rows.append((label, wall, cpu, args.n, rss, rc or None))
+        outputs[key] = (out, rc, err)
 
     load1 = os.getloadavg()
     print(f"scipy loop: {m:,} curves in {t_scipy:.2f} s = {s_rate:,.0f} curves/s; for {args.n:,} "

@@ -254,3 +254,26 @@ def test_constants_match_their_sources() -> None:
 
     assert stream.SCHEMA_VERSION == SCHEMA_VERSION
     assert stream.MAX_ABS == MAX_ABS
+
+
+@pytest.mark.parametrize(("backend_env", "loads"), [("numpy", False), ("auto", True)])
+def test_kernel_warm_follows_the_backend_override(tmp_path, backend_env, loads):  # type: ignore[no-untyped-def]
+    """A screen-sized table warms the compiled kernel before the first batch, unless
+    ``KINRESIST_DOSE_BACKEND=numpy`` keeps the fit on NumPy: then numba is not even imported."""
+    import os
+    import subprocess
+    import sys
+
+    big = tmp_path / "big.csv"
+    with big.open("wb") as fh:
+        fh.truncate(4_000_000)  # the warm decision reads the size only (~30 bytes a row)
+    code = (
+        "import sys; from kinresist.dose import stream; from kinresist.dose.models import "
+        f"get_model; stream._warm(get_model('LL.4'), 'auto', stream.Path({str(big)!r})); "
+        "print('numba' in sys.modules)"
+    )
+    env = {**os.environ, "KINRESIST_DOSE_BACKEND": backend_env}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == str(loads)

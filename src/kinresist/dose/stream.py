@@ -885,6 +885,8 @@ def _warm(spec: Any, backend: str, path: Path) -> None:
         numba_available,
     )
 
+    if backend == "auto":
+        backend = os.environ.get("KINRESIST_DOSE_BACKEND", "auto").strip().lower()
     if backend == "numpy" or not compiled_family(spec):
         return
     rows = path.stat().st_size / 30  # a tidy CSV row is ~30-40 bytes
