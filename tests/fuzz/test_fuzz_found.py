@@ -308,3 +308,31 @@ def test_bed_interval_beyond_the_contig(cli, tmp_path: Path, end: str) -> None:
     line = _one_line(cli([*args, "-f", "json"]), "alk.bed")
     assert "line 3" in line
     assert f"ends beyond {contig} ({size} bp in the reference FASTA" in line
+
+
+def test_synergy_map_with_a_header_and_no_wells(cli, tmp_path: Path) -> None:
+    """Found by a 14,988-input chunk (seed 20261208): a checkerboard map cut after its header
+    reached the plate join without columns (KeyError 'plate', exit 1)."""
+    plate, mapping = _checkerboard(tmp_path)
+    header_only = tmp_path / "試料-1.csv"
+    header_only.write_text(mapping.read_text().splitlines()[0] + "\n", encoding="utf-8")
+    line = _one_line(cli(["synergy", "score", plate, "--map", header_only, "-f", "json"]),
+                     "試料-1.csv")  # fmt: skip
+    assert "no wells" in line
+
+
+def test_gr_value_undefined_for_a_well_names_its_line(cli, tmp_path: Path) -> None:
+    """Found by the same chunk: a zero count in a well whose control shrank below the
+    time-zero count gives GR = +inf; the bounded GRmetrics refit then failed ("Residuals are
+    not finite", exit 1). The well is refused, naming the file, line and counts."""
+    lines = seeds.dose_gr().strip().splitlines()
+    head = lines[0].split(",")
+    rows = [ln.split(",") for ln in lines[1:]]
+    for row in rows:
+        row[head.index("cell_count")] = "0"
+    rows[0][head.index("cell_count__ctrl")] = "1e-12"
+    table = tmp_path / "gr.csv"
+    table.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    line = _one_line(cli(["dose", "gr", "-i", table, "-f", "json"]), "gr.csv", "line 2")
+    assert "not finite" in line
+    assert "cell_count__ctrl 1e-12" in line

@@ -60,6 +60,26 @@ def gr_values(
                 f"{time0!r}) or both the assay duration and the doubling time"
             )
             raise InputError(msg)
+    known = np.isfinite(x) & np.isfinite(xc)  # NA counts stay NA (dropped by the fit)
+    if time0 is not None and time0 in frame.columns:
+        known &= np.isfinite(frame[time0].to_numpy(dtype=float))
+    bad = np.flatnonzero(known & ~np.isfinite(gr))
+    if bad.size:
+        i = int(bad[0])
+        counts = f"{count} {x[i]:g}, {control} {xc[i]:g}"
+        if time0 is not None and time0 in frame.columns:
+            counts += f", {time0} {frame[time0].iloc[i]:g}"
+            why = (
+                "2^(log2(x/x0)/log2(x_ctrl/x0)) - 1 is undefined when the control did not grow "
+                "past the time-zero count"
+            )
+        else:
+            why = "2^(1 + log2(x/x_ctrl)/(T/Td)) - 1 overflows"
+        msg = (
+            f"the GR value of this well is not finite ({counts}): {why}; check the counts "
+            "(or give GR values in a GRvalue column)"
+        )
+        raise InputError(msg, line=i + 2, column=count)
     return pd.Series(gr, index=frame.index, name="GRvalue")
 
 
@@ -98,6 +118,9 @@ def gr_metrics(
         raise InputError(msg)
     data = frame[[*keys, concentration, gr]].dropna()
     data = data[data[concentration] > 0]
+    if not np.isfinite(data[gr].to_numpy(float)).all():
+        msg = f"GR values must be finite numbers; column {gr!r} holds infinite values"
+        raise InputError(msg, column=gr)
     groups = list(data.groupby(keys, sort=False)) if keys else [((), data)]
     width = max(len(g) for _, g in groups)
     n = len(groups)

@@ -601,7 +601,7 @@ def run_gr(
     except InputError as exc:
         if exc.path is not None:
             raise
-        raise InputError(exc.detail, path=input, column=exc.column) from None
+        raise InputError(exc.detail, path=input, line=exc.line, column=exc.column) from None
     return make_result(
         "dose.gr",
         body={"experiments": res.to_dict(orient="records")},

@@ -74,6 +74,9 @@ def read_checkerboard_map(path: str | Path) -> pd.DataFrame:
     p = Path(path)
     frame = _table(p)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if frame.empty:
+        msg = "the checkerboard map has a header but no wells; add one row per mapped well"
+        raise InputError(msg, path=p)
     for col in ("well",):
         if col not in frame.columns:
             msg = (
