@@ -336,3 +336,27 @@ def test_gr_value_undefined_for_a_well_names_its_line(cli, tmp_path: Path) -> No
     line = _one_line(cli(["dose", "gr", "-i", table, "-f", "json"]), "gr.csv", "line 2")
     assert "not finite" in line
     assert "cell_count__ctrl 1e-12" in line
+
+
+@pytest.mark.parametrize("where", ["first element", "inner element"])
+def test_flow_workspace_with_an_undeclared_namespace_prefix(cli, tmp_path: Path, where) -> None:
+    """Found by an 8,000-input chunk (seed 20261209): a workspace line moved above the root
+    (its ``transforms:`` prefix then undeclared) made lxml's QName raise ValueError (exit 1).
+    An undeclared prefix anywhere is refused, naming the file, line and prefix."""
+    case = seeds.flow_case(tmp_path)
+    lines = case["wsp"].read_text(encoding="utf-8").splitlines()
+    k = next(i for i, ln in enumerate(lines) if ln.startswith("<transforms:spilloverMatrix"))
+    if where == "first element":
+        lines = [lines[0], lines[k], *lines[1:k], *lines[k + 1 :]]
+        line_no = 2
+    else:
+        lines[1] = lines[1].replace(
+            'xmlns:transforms="http://www.isac-net.org/std/Gating-ML/v2.0/transformations" ', ""
+        )
+        line_no = k + 1
+    bad = tmp_path / "bad.wsp"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = cli(["flow", "gate", case["fcs"], "--gates", bad, "--no-plots", "-f", "json"])
+    line = _one_line(res, "bad.wsp", f"line {line_no}")
+    assert "'transforms'" in line
+    assert "never declared" in line

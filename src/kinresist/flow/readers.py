@@ -182,8 +182,18 @@ def _xml_root_tag(p: Path) -> str:
     try:
         # the whole document is read: a file cut mid-tag is refused here, not by a later parse
         for _event, el in etree.iterparse(xml_bytes(p), events=("start",)):
+            tag = str(el.tag)
+            if ":" in tag and not tag.startswith("{"):
+                # lxml keeps a prefix whose xmlns declaration is missing in the name
+                prefix = tag.partition(":")[0]
+                msg = (
+                    f"element <{tag}> uses the namespace prefix {prefix!r}, which is never "
+                    f"declared (xmlns:{prefix}=...); the file is damaged or cut from a larger "
+                    "document: expected a Gating-ML 2.0 file or a FlowJo 10 .wsp"
+                )
+                raise InputError(msg, path=p, line=el.sourceline)
             if root is None:
-                root = str(etree.QName(el).localname)
+                root = tag.rpartition("}")[2]
     except etree.XMLSyntaxError as exc:
         msg = f"not well-formed XML ({exc}); expected a Gating-ML 2.0 file or a FlowJo 10 .wsp"
         raise InputError(msg, path=p, line=exc.lineno) from exc
