@@ -48,9 +48,10 @@ def gr_values(
             raise InputError(msg, column=col)
     x = frame[count].to_numpy(dtype=float)
     xc = frame[control].to_numpy(dtype=float)
+    has_t0 = time0 is not None and time0 in frame.columns
+    x0 = frame[time0].to_numpy(dtype=float) if has_t0 else None
     with np.errstate(divide="ignore", invalid="ignore"):
-        if time0 is not None and time0 in frame.columns:
-            x0 = frame[time0].to_numpy(dtype=float)
+        if x0 is not None:
             gr = 2.0 ** (np.log2(x / x0) / np.log2(xc / x0)) - 1.0
         elif duration is not None and doubling_time is not None:
             gr = 2.0 ** (1.0 + np.log2(x / xc) / (duration / doubling_time)) - 1.0
@@ -61,14 +62,14 @@ def gr_values(
             )
             raise InputError(msg)
     known = np.isfinite(x) & np.isfinite(xc)  # NA counts stay NA (dropped by the fit)
-    if time0 is not None and time0 in frame.columns:
-        known &= np.isfinite(frame[time0].to_numpy(dtype=float))
+    if x0 is not None:
+        known &= np.isfinite(x0)
     bad = np.flatnonzero(known & ~np.isfinite(gr))
     if bad.size:
         i = int(bad[0])
         counts = f"{count} {x[i]:g}, {control} {xc[i]:g}"
-        if time0 is not None and time0 in frame.columns:
-            counts += f", {time0} {frame[time0].iloc[i]:g}"
+        if x0 is not None:
+            counts += f", {time0} {x0[i]:g}"
             why = (
                 "2^(log2(x/x0)/log2(x_ctrl/x0)) - 1 is undefined when the control did not grow "
                 "past the time-zero count"
