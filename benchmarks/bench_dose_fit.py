@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _proc import run_measured
 from scipy.optimize import OptimizeWarning, curve_fit
 
 DOSES = 10.0 ** np.arange(-3.0, 1.01, 0.5)
@@ -114,18 +114,12 @@ def scipy_loop(
 
 
 def run_process(cmd: list[str]) -> tuple[float, float, float, int, str]:
-    """Wall seconds, CPU seconds (all threads), peak RSS (GB) and exit code of a subprocess,
-    and its stderr tail."""
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        tail = err.read().decode(errors="replace")[-600:]
-    cpu = usage.ru_utime + usage.ru_stime
-    return wall, cpu, usage.ru_maxrss / 1024**2, proc.returncode, tail
+    """Wall seconds, CPU seconds (all threads), peak RSS (GB) and exit code of ``cmd`` in a
+    child process, and its stderr tail (:func:`_proc.run_measured`: the child's own peak RSS,
+    not this benchmark's, which holds the curves)."""
+    rec = run_measured(cmd)
+    tail = rec["stderr"][-600:]
+    return rec["wall"], rec["cpu"], rec["rss_mb"] / 1024, rec["returncode"], tail
 
 
 def median_run(

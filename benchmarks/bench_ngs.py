@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pysam
+from _proc import run_measured
 
 HERE = Path(__file__).resolve()
 ARGS = argparse.Namespace()  # set in __main__
@@ -119,20 +119,14 @@ def _work(kind: str, bam: str, fa: str, bed: str) -> dict:
 
 
 def _run(argv: list[str], env: dict[str, str] | None = None) -> dict:
-    """Run a process and reap it with ``wait4``: its wall and CPU seconds, peak RSS, stdout."""
-    t = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if proc.returncode:
-            msg = f"{argv[:5]} failed ({proc.returncode}): {err.read().decode()[-2000:]}"
-            raise RuntimeError(msg)
-        return {"process_seconds": wall, "process_cpu": usage.ru_utime + usage.ru_stime,
-                "rss_mb": usage.ru_maxrss / 1024, "stdout": out.read().decode()}  # fmt: skip
+    """Run a process: its wall and CPU seconds, its own peak RSS and stdout
+    (:func:`_proc.run_measured`)."""
+    rec = run_measured(argv, env=env)
+    if rec["returncode"]:
+        msg = f"{argv[:5]} failed ({rec['returncode']}): {rec['stderr'][-2000:]}"
+        raise RuntimeError(msg)
+    return {"process_seconds": rec["wall"], "process_cpu": rec["cpu"],
+            "rss_mb": rec["rss_mb"], "stdout": rec["stdout"]}  # fmt: skip
 
 
 def _measure(kind: str, bam: Path, fa: Path, bed: Path) -> dict:

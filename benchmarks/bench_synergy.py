@@ -42,6 +42,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 os.environ.setdefault("NUMBA_NUM_THREADS", _THREADS)
 
 import numpy as np  # noqa: E402
+from _proc import run_measured  # noqa: E402
 
 from kinresist.synergy import BlockStack, score_stack  # noqa: E402
 
@@ -119,17 +120,11 @@ def run_cli(src: Path, out: Path, dask: str | None) -> dict[str, float]:
            "--format", "parquet", "--out", str(out)]  # fmt: skip
     if dask:
         cmd += ["--dask", dask]
-    with tempfile.TemporaryFile() as err:
-        t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage
-        wall = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            err.seek(0)
-            msg = f"kinresist failed ({proc.returncode}): {err.read().decode().strip()}"
-            raise SystemExit(msg)
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+    rec = run_measured(cmd)  # the child's own peak RSS (benchmarks/_proc.py)
+    if rec["returncode"] != 0:
+        msg = f"kinresist failed ({rec['returncode']}): {rec['stderr'].strip()}"
+        raise SystemExit(msg)
+    return {"wall": rec["wall"], "cpu": rec["cpu"], "rss_mb": rec["rss_mb"]}
 
 
 def run_engine(stack: BlockStack) -> tuple[float, float]:

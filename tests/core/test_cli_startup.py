@@ -1,6 +1,6 @@
 """CLI start-up: ``main`` builds only the command group it runs, with the same commands as the
-full app, and tunes the garbage collector for the run only (issue 19: the fixed start-up of
-``kinresist dose fit`` weighs on screen-scale runs)."""
+full app, and tunes the garbage collector and pyarrow's memory pool for the run only (issue 19:
+the fixed start-up of ``kinresist dose fit`` weighs on screen-scale runs)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 import typer
 
 from kinresist.cli import main as cli
+from kinresist.core import batchrun
 
 
 def _commands(app: typer.Typer) -> dict[str, set[str]]:
@@ -58,8 +59,73 @@ def test_gc_threshold_is_tuned_for_the_run_and_restored(monkeypatch) -> None:
     before = gc.get_threshold()
     assert cli.main(["dose", "fit", "--help"]) == 0
     assert cli.main(["serve", "--help"]) == 0
-    assert seen == [cli.GC_THRESHOLD, before]  # the server keeps Python's defaults
+    assert seen == [batchrun.GC_THRESHOLD, before]  # the server keeps Python's defaults
     assert gc.get_threshold() == before
+
+
+def test_arrow_pool_is_jemalloc_during_a_batch_run_only() -> None:
+    """The streaming commands switch pyarrow to jemalloc in a batch run (where pyarrow has it)
+    and the previous pool comes back after; as a library, or in the server, nothing changes."""
+    import pyarrow as pa
+
+    before = pa.default_memory_pool().backend_name
+    batchrun.arrow_pool()  # not in a batch run: a library call changes nothing
+    assert pa.default_memory_pool().backend_name == before
+    try:
+        pa.jemalloc_memory_pool()
+        has_jemalloc = True
+    except NotImplementedError:
+        has_jemalloc = False
+    with batchrun.batch_run("dose"):
+        assert batchrun.active()
+        batchrun.arrow_pool()
+        batchrun.arrow_pool()  # idempotent
+        inside = pa.default_memory_pool().backend_name
+        table = pa.table({"a": list(range(1000))})  # allocated from the run's pool
+    assert inside == ("jemalloc" if has_jemalloc else before)
+    assert not batchrun.active()
+    assert pa.default_memory_pool().backend_name == before
+    assert table.column("a")[999].as_py() == 999  # buffers outlive the run
+    with batchrun.batch_run("serve"):
+        batchrun.arrow_pool()
+        assert pa.default_memory_pool().backend_name == before
+        assert not batchrun.active()
+
+
+def test_dose_fit_stream_runs_with_jemalloc(tmp_path, monkeypatch) -> None:
+    """``kinresist dose fit`` on a table streams with the batch pool (spied at the writer)."""
+    import pyarrow as pa
+
+    from kinresist.dose import stream
+
+    seen: list[str] = []
+    orig = stream._Writer.write
+
+    def write(self, table):  # type: ignore[no-untyped-def]
+        seen.append(pa.default_memory_pool().backend_name)
+        return orig(self, table)
+
+    monkeypatch.setattr(stream._Writer, "write", write)
+    rows = ["curve,dose,response"]
+    for c in range(3):
+        for i, d in enumerate((0.01, 0.1, 1.0, 10.0, 100.0)):
+            rows.append(f"c{c},{d},{1.0 - 0.2 * i + 0.01 * c}")
+    table = tmp_path / "t.csv"
+    table.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "fits.parquet"
+    args = ["dose", "fit", "--input", str(table), "--dose-col", "dose", "--response-col",
+            "response", "--group-col", "curve", "--out", str(out), "--quiet"]  # fmt: skip
+    monkeypatch.setattr("kinresist.dose.workflow.STREAM_MIN_ROWS", 1)  # stream this table
+    before = pa.default_memory_pool().backend_name
+    assert cli.main(args) == 0
+    assert pa.default_memory_pool().backend_name == before
+    try:
+        pa.jemalloc_memory_pool()
+        expected = "jemalloc"
+    except NotImplementedError:
+        expected = before
+    assert seen
+    assert set(seen) == {expected}
 
 
 @pytest.mark.parametrize("group", ["dose", "kb"])

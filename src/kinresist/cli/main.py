@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import gzip
 import os
 import sys
@@ -21,6 +20,7 @@ import click
 import typer
 
 from kinresist._version import __version__
+from kinresist.core.batchrun import batch_run
 from kinresist.errors import KinresistError
 
 _HELP = (
@@ -173,27 +173,15 @@ def _printable_streams() -> Callable[[], None]:
     return restore
 
 
-#: The cyclic garbage collector's thresholds while a batch command runs. Start-up allocates
-#: hundreds of thousands of objects that live as long as the process (the modules of typer,
-#: pydantic, numba, pandas); at the default generation-0 threshold (700 allocations) the
-#: collector walks them over and over, about a tenth of a screen-sized ``dose fit``. The
-#: long-running server (:data:`_LONG_RUNNING`) keeps Python's defaults.
-GC_THRESHOLD = (100_000, 50, 1_000)
-_LONG_RUNNING = frozenset({"serve"})
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 internal error, 2 bad input or usage)."""
     args = list(sys.argv[1:] if argv is None else argv)
     undo = _wide_when_piped()
     restore = _printable_streams()
-    threshold = gc.get_threshold()
-    if _invoked(args) not in _LONG_RUNNING:
-        gc.set_threshold(*GC_THRESHOLD)
     try:
-        return _main(args)
+        with batch_run(_invoked(args)):  # process settings of a batch command (core.batchrun)
+            return _main(args)
     finally:
-        gc.set_threshold(*threshold)
         restore()
         undo()
 

@@ -133,10 +133,12 @@ def fit_table_stream(
         same numbers as a local run; None fits here.
     Other parameters as :func:`~kinresist.dose.fit.fit_curves`.
     """
+    from kinresist.core.batchrun import arrow_pool
     from kinresist.dose.models import get_model
     from kinresist.dose.units import unit_factor
 
     t0 = time.perf_counter()
+    arrow_pool()  # jemalloc for pyarrow in a command-line batch run (core.batchrun)
     path, out = Path(path), Path(out)
     spec = get_model(model)
     if se not in ("jtj", "hessian"):
@@ -806,7 +808,12 @@ class _Writer:
                 env = {**self._envelope.result(), "table": "fits"}
                 meta = {b"kinresist": to_json(env, indent=None).encode()}
                 self._schema = table.schema.with_metadata(meta)
-                text = [f.name for f in table.schema if pa.types.is_string(f.type)]
+                # dictionary pages for the few-valued text columns (model, status, flags ...);
+                # not for the curve labels, which are unique (a dictionary of every label
+                # costs time and falls back to plain pages anyway)
+                text = [
+                    f.name for f in table.schema if pa.types.is_string(f.type) and f.name != "group"
+                ]
                 self._pq = pq.ParquetWriter(self._tmp, self._schema, use_dictionary=text)
             self._pq.write_table(table.cast(self._schema))
             return

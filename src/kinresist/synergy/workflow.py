@@ -183,6 +183,7 @@ def stream_score(
     """
     from itertools import chain
 
+    from kinresist.core.batchrun import arrow_pool
     from kinresist.core.progress import progress_bar
     from kinresist.errors import InputError
     from kinresist.synergy.engine import METHODS
@@ -213,6 +214,7 @@ def stream_score(
     _check_chunk(chunk_blocks)
     if plate_map is not None or not streamable(input):
         return in_memory()
+    arrow_pool()  # jemalloc for pyarrow in a command-line batch run (core.batchrun)
     chunks = iter_chunks(input, chunk_blocks=chunk_blocks)
     head = [next(chunks)]
     head += [c for c in [next(chunks, None)] if c is not None]
