@@ -8,14 +8,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kinresist.interpret.finding import Finding
+if TYPE_CHECKING:
+    from kinresist.interpret.finding import Finding
 
 __all__ = ["Finding", "Interpretation", "interpret_findings", "parse_finding"]
 
 
-def __getattr__(name: str) -> Any:  # lazy: importing Finding must stay cheap
+def __getattr__(
+    name: str,
+) -> Any:  # lazy: importing the package (the CLI reads its workflow.py) stays cheap
+    if name == "Finding":
+        from kinresist.interpret.finding import Finding
+
+        return Finding
     if name == "interpret_findings":
         from kinresist.interpret.engine import interpret_findings
 
