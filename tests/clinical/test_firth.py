@@ -134,3 +134,54 @@ def test_firth_with_strata_is_refused_not_faked():
 def test_no_events_at_all():
     with pytest.raises(FitError, match="no events"):
         cox_ph([1, 2, 3, 4], [0, 0, 0, 0], ["a", "a", "b", "b"])
+
+
+def test_group_never_at_risk_at_an_event_is_refused_naming_it():
+    """Fuzz-found (seed 20261210): every patient of arm B is censored before the first event,
+    so the partial likelihood does not depend on B's coefficient (R coxph: "X matrix deemed to
+    be singular", coef NA). It was exit 1 from inside firthmodels; now a FitError naming the
+    term and the first event time, from both entry points."""
+    t = [5, 6, 7, 8, 9, 1, 2, 3]
+    e = [1, 1, 0, 1, 1, 0, 0, 0]
+    arm = ["A"] * 5 + ["B"] * 3
+    for fit in (cox_ph, firth_cox):
+        with pytest.raises(FitError, match=r"no information on \['group: B vs A'\]") as info:
+            fit(t, e, arm)
+        assert "before the first event, at time 5" in str(info.value)
+
+
+def test_collinear_covariate_is_refused_not_an_overflow():
+    """A covariate that is a copy of the arm (here 1 + 2·[arm B]) made statsmodels return a
+    huge SE and the CI's exp() overflow (exit 1); collinear terms are refused by name."""
+    t = np.array([5, 6, 7, 8, 9, 1, 2, 3, 4, 10.0])
+    e = np.array([1, 1, 0, 1, 1, 1, 0, 1, 0, 1])
+    arm = np.array(["A"] * 5 + ["B"] * 5)
+    copy = 1.0 + 2.0 * (arm == "B")
+    with pytest.raises(FitError, match="collinear") as info:
+        cox_ph(t, e, arm, covariates={"dose_level": copy})
+    assert "'dose_level'" in str(info.value)
+    # an informative covariate on the same patients fits
+    res = cox_ph(t, e, arm, covariates={"age": np.arange(10.0)})
+    assert all(math.isfinite(term.coef) for term in res.terms)
+
+
+def test_identifiability_check_keeps_a_barely_informative_term():
+    """Arm B is two patients among 402: one event at the earliest time, one censored just
+    after. B informs its coefficient through one risk set only (a monotone likelihood: B's
+    only event comes first). The check must not refuse it (it refuses only what is exactly
+    uninformative), and statsmodels' Newton hitting a singular step there (it was exit 1)
+    goes to Firth's model like any monotone likelihood."""
+    rng = np.random.default_rng(3)
+    t_a = np.round(rng.exponential(10, 400), 2) + 1.0
+    e_a = (rng.uniform(size=400) < 0.7).astype(int)
+    t = np.r_[t_a, 0.5, 0.8]
+    e = np.r_[e_a, 1, 0]
+    arm = ["A"] * 400 + ["B", "B"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = cox_ph(t, e, arm, reference="A")
+    assert "firth_penalised" in res.flags
+    assert any(issubclass(w.category, KinresistWarning) for w in caught)
+    assert res.main is not None
+    assert math.isfinite(res.main.coef)
+    assert res.main.coef > 0  # B's one event came first: higher hazard

@@ -221,3 +221,27 @@ def test_cli_text_summaries(cli, lung_csv, tmp_path):
     assert r.exit_code == 0, r.stderr
     assert "ORR 2/4" in r.stdout
     assert "Fisher exact" in r.stdout
+
+
+def test_cli_group_never_at_risk_at_an_event_reports_cox_as_not_estimable(cli, tmp_path):
+    """Fuzz-found (exit 1 from inside firthmodels before): arm B's patients are all censored
+    before the first event, so its hazard ratio is not estimable. Kaplan-Meier and the
+    log-rank test still stand; the Cox model is not reported, and the warning says why."""
+    rows = [(5, 1, "A"), (6, 1, "A"), (7, 0, "A"), (8, 1, "A"), (9, 1, "A"),
+            (1, 0, "B"), (2, 0, "B"), (3, 0, "B")]  # fmt: skip
+    text = "id,months,event,arm\n" + "".join(
+        f"P{i},{m},{ev},{arm}\n" for i, (m, ev, arm) in enumerate(rows)
+    )
+    path = _write(tmp_path, text)
+    r = cli(
+        ["clinical", "survival", path, "--time-col", "months", "--event-col", "event",
+         "--group-col", "arm", "--format", "json"]
+    )  # fmt: skip
+    assert r.exit_code == 0, (r.stdout, r.stderr)
+    out = json.loads(r.stdout)
+    assert out["cox"] is None
+    assert out["logrank"] is not None
+    assert any(
+        w.startswith("Cox model not reported: the data carry no information on ['arm: B vs A']")
+        for w in out["warnings"]
+    ), out["warnings"]

@@ -242,6 +242,11 @@ def _design(
     return _Design(t, e, np.column_stack(cols), names, lev, ref, group_events, s)
 
 
+def _exp_or_none(v: float) -> float | None:
+    """exp(v), or None (unbounded) where it is not a finite number."""
+    return math.exp(v) if math.isfinite(v) and v < 709.0 else None
+
+
 def _term(
     name: str, level: str | None, ref: str | None, coef: float, se: float, p: float, z: float
 ) -> CoxTerm:
@@ -250,8 +255,8 @@ def _term(
         coef=coef,
         se=se,
         hr=math.exp(coef),
-        ci_low=math.exp(coef - z * se),
-        ci_high=math.exp(coef + z * se),
+        ci_low=_exp_or_none(coef - z * se),
+        ci_high=_exp_or_none(coef + z * se),
         p=p,
         level=level,
         reference=None if level is None else ref,
@@ -268,7 +273,12 @@ def _ordinary(
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")
         model = PHReg(d.time, d.x, status=d.event, strata=d.strata, ties=ties)
-        res = model.fit()
+        try:
+            res = model.fit()
+        except np.linalg.LinAlgError:
+            # the design is identifiable (_check_identifiable): Newton's steps ran a
+            # coefficient off until the information underflowed, i.e. a monotone likelihood
+            return None, ["monotone_likelihood", "singular_newton_step"]
         params = np.asarray(res.params, dtype=float)
         bse = np.asarray(res.bse, dtype=float)
         score = np.asarray(model.score(params), dtype=float)
@@ -312,6 +322,62 @@ def _ordinary(
     )
 
 
+def _risk_set_information(d: _Design) -> tuple[FloatArray, float]:
+    """Σ over event times of the covariance of the design rows at risk (within strata): the
+    Cox information at β = 0. Its null space is the information's null space at every β
+    (the risk-set weights exp(xβ) are positive), i.e. the terms the partial likelihood
+    cannot estimate. Also the number of rows summed (events × risk-set size), the scale of
+    its rounding. One pass over the rows sorted by time (risk sets are nested)."""
+    p = d.x.shape[1]
+    info = np.zeros((p, p))
+    rows = 0.0
+    strata = np.zeros(d.time.size, dtype=np.int64) if d.strata is None else d.strata
+    for s in np.unique(strata):
+        idx = np.flatnonzero(strata == s)
+        order = idx[np.argsort(-d.time[idx], kind="stable")]
+        t, x, ev = d.time[order], d.x[order], d.event[order]
+        n_at = np.arange(1, t.size + 1, dtype=float)
+        sx = np.cumsum(x, axis=0)
+        sxx = np.cumsum(x[:, :, None] * x[:, None, :], axis=0)
+        # the risk set of an event at time u: every row with time >= u, i.e. the rows up to
+        # the last of u's ties; weighted by the events at u
+        tie_end = np.searchsorted(-t, -t, side="right") - 1
+        k = np.bincount(tie_end[ev > 0], minlength=t.size).astype(float)
+        at = np.flatnonzero(k)
+        cent = sxx[at] - sx[at, :, None] * sx[at, None, :] / n_at[at, None, None]
+        info += np.einsum("i,ijk->jk", k[at], cent)
+        rows += float(k[at] @ n_at[at])
+    return info, rows
+
+
+def _check_identifiable(d: _Design) -> None:
+    """Refuse a design whose terms the data cannot estimate (:class:`FitError`): a term that
+    does not vary among the subjects at risk at any event time, or collinear terms."""
+    info, rows = _risk_set_information(d)
+    diag = np.diag(info)
+    # the centred sums' rounding is ~1e-16 of the uncentred ones (rows × max x²)
+    scale = np.maximum(np.abs(d.x).max(axis=0), 1e-300) ** 2 * max(rows, 1.0)
+    flat = [nm for nm, v, sc in zip(d.names, diag, scale, strict=True) if v <= 1e-12 * sc]
+    if flat:
+        first = float(d.time[d.event == 1].min())
+        msg = (
+            f"the data carry no information on {flat}: the term does not vary among the "
+            f"subjects at risk at any event time (for a group: all its subjects left follow-up "
+            f"before the first event, at time {first:g}), so no hazard ratio can be estimated "
+            "for it; drop that group or covariate, or merge the group with another"
+        )
+        raise FitError(msg, model="cox")
+    if len(diag) > 1:
+        norm = info / np.sqrt(np.outer(diag, diag))
+        if float(np.linalg.eigvalsh(norm)[0]) <= 1e-10:
+            msg = (
+                f"the terms {list(d.names)} are collinear among the subjects at risk at the "
+                "event times (singular information), so their hazard ratios cannot be "
+                "separated; drop or merge collinear covariates"
+            )
+            raise FitError(msg, model="cox")
+
+
 def _firth(d: _Design, *, alpha: float, ci: Literal["profile", "wald"]) -> CoxResult:
     from firthmodels import FirthCoxPH
 
@@ -323,9 +389,15 @@ def _firth(d: _Design, *, alpha: float, ci: Literal["profile", "wald"]) -> CoxRe
         raise FitError(msg, model="firth-cox")
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")
-        model = FirthCoxPH(backend="numpy").fit(d.x, (d.event.astype(bool), d.time))
-        model.lrt()
-        bounds = model.conf_int(alpha=alpha, method="pl" if ci == "profile" else "wald")
+        try:
+            model = FirthCoxPH(backend="numpy").fit(d.x, (d.event.astype(bool), d.time))
+            model.lrt()
+            bounds = model.conf_int(alpha=alpha, method="pl" if ci == "profile" else "wald")
+        except np.linalg.LinAlgError as exc:  # _check_identifiable ran first: numerical
+            msg = (
+                f"Firth's penalised Cox fit failed numerically ({exc}); the design is near singular"
+            )
+            raise FitError(msg, model="firth-cox") from None
     coef = np.asarray(model.coef_, dtype=float)
     bse = np.asarray(model.bse_, dtype=float)
     pvals = np.asarray(model.lrt_pvalues_, dtype=float)
@@ -425,6 +497,7 @@ def cox_ph(
     if d.event.sum() == 0:
         msg = "no events at all: a hazard ratio cannot be estimated"
         raise FitError(msg, model="cox")
+    _check_identifiable(d)
     zero = [lab for lab, ev in d.group_events.items() if ev == 0]
     reasons = [f"zero_events:{lab}" for lab in zero]
     if firth == "always":
@@ -493,4 +566,5 @@ def firth_cox(
     if d.event.sum() == 0:
         msg = "no events at all: a hazard ratio cannot be estimated"
         raise FitError(msg, model="firth-cox")
+    _check_identifiable(d)
     return _firth(d, alpha=alpha, ci=ci)
