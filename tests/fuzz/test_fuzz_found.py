@@ -360,3 +360,20 @@ def test_flow_workspace_with_an_undeclared_namespace_prefix(cli, tmp_path: Path,
     line = _one_line(res, "bad.wsp", f"line {line_no}")
     assert "'transforms'" in line
     assert "never declared" in line
+
+
+def test_gr_table_without_a_computable_treated_well(cli, tmp_path: Path) -> None:
+    """Found by a 5,989-input chunk (seed 20261211): mutated rows left no well with both a
+    positive concentration and a GR value (here: every control count missing, so every GR
+    value is empty), and the GR metrics met no experiment (``max()`` of an empty sequence,
+    exit 1). Refused, naming the file, the column and the likely cause."""
+    lines = seeds.dose_gr().strip().splitlines()
+    head = lines[0].split(",")
+    rows = [ln.split(",") for ln in lines[1:]]
+    for row in rows:
+        row[head.index("cell_count__ctrl")] = ""
+    table = tmp_path / "gr.csv"
+    table.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+    line = _one_line(cli(["dose", "gr", "-i", table, "-f", "json"]), "gr.csv")
+    assert "no well has both a 'concentration' above 0 and a 'GRvalue'" in line
+    assert "missing control or time-zero count" in line

@@ -119,6 +119,13 @@ def gr_metrics(
         raise InputError(msg)
     data = frame[[*keys, concentration, gr]].dropna()
     data = data[data[concentration] > 0]
+    if data.empty:
+        msg = (
+            f"no well has both a {concentration!r} above 0 and a {gr!r}: GR metrics need "
+            "drug-treated wells whose GR value could be computed (a missing control or "
+            "time-zero count leaves it empty); check the concentrations and the count columns"
+        )
+        raise InputError(msg, column=concentration)
     if not np.isfinite(data[gr].to_numpy(float)).all():
         msg = f"GR values must be finite numbers; column {gr!r} holds infinite values"
         raise InputError(msg, column=gr)
