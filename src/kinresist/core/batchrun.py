@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["GC_THRESHOLD", "LONG_RUNNING", "active", "arrow_pool", "batch_run"]
+__all__ = ["GC_THRESHOLD", "LONG_RUNNING", "active", "arrow_pool", "batch_run", "jemalloc_pool"]
 
 #: the cyclic GC's thresholds while a batch command runs
 GC_THRESHOLD = (100_000, 50, 1_000)
@@ -62,15 +62,25 @@ def batch_run(command: str | None) -> Iterator[None]:
             _STATE["pool"] = None
 
 
+def jemalloc_pool() -> Any:
+    """pyarrow's jemalloc memory pool, or None where pyarrow is built without it (its macOS
+    and Windows wheels raise ``ArrowNotImplementedError``, a ``NotImplementedError``)."""
+    import pyarrow as pa
+
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return None
+
+
 def arrow_pool() -> None:
     """In a batch run, make jemalloc pyarrow's default memory pool (until the run ends)."""
     if not _STATE["active"] or _STATE["pool"] is not None:
         return
+    pool = jemalloc_pool()
+    if pool is None:
+        return
     import pyarrow as pa
 
-    try:
-        pool = pa.jemalloc_memory_pool()
-    except NotImplementedError:  # pyarrow built without jemalloc (macOS, Windows wheels)
-        return
     _STATE["pool"] = pa.default_memory_pool()
     pa.set_memory_pool(pool)

@@ -16,9 +16,8 @@ if TYPE_CHECKING:
 __all__ = ["Finding", "Interpretation", "interpret_findings", "parse_finding"]
 
 
-def __getattr__(
-    name: str,
-) -> Any:  # lazy: importing the package (the CLI reads its workflow.py) stays cheap
+# lazy: importing the package (the CLI reads its workflow.py at start) stays cheap
+def __getattr__(name: str) -> Any:
     if name == "Finding":
         from kinresist.interpret.finding import Finding
 
