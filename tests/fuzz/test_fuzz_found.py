@@ -377,3 +377,49 @@ def test_gr_table_without_a_computable_treated_well(cli, tmp_path: Path) -> None
     line = _one_line(cli(["dose", "gr", "-i", table, "-f", "json"]), "gr.csv")
     assert "no well has both a 'concentration' above 0 and a 'GRvalue'" in line
     assert "missing control or time-zero count" in line
+
+
+def test_table_cut_inside_its_last_row_is_refused(cli, tmp_path: Path) -> None:
+    """A GR table cut inside its last row (a copy interrupted, a truncated download): pandas
+    fills the missing cells as if they were empty, so the run exited 0 on the rows that were
+    left. The row with fewer cells than the header is refused, naming its line."""
+    text = seeds.dose_gr().strip()
+    lines = text.splitlines()
+    cut = ",".join(lines[-1].split(",")[:3])
+    table = tmp_path / "gr.csv"
+    table.write_text("\n".join([*lines[:-1], cut]))
+    line = _one_line(cli(["dose", "gr", "-i", table, "-f", "json"]), "gr.csv")
+    assert f"line {len(lines)}" in line
+    assert f"3 cells where the header has {len(lines[0].split(','))}" in line
+    assert "cut short" in line
+
+
+@pytest.mark.parametrize(
+    ("text", "line_no"),
+    [
+        ("dose,resp\n1,10\n2,9\n\n3\n", 5),  # counted delimiters; the blank line is skipped
+        ('"dose","resp"\n1,10\n"2",9\n3\n', 4),  # quoted: read with the csv module
+        ("dose\tresp\r\n1\t10\r\n2\r\n", 3),  # tab-separated, CRLF
+    ],
+)
+def test_short_row_of_a_dose_table_names_its_line(cli, tmp_path: Path, text, line_no) -> None:
+    table = tmp_path / "doses.csv"
+    table.write_text(text, newline="")
+    res = cli(["dose", "fit", "--input", table, "--dose-col", "dose", "--response-col", "resp"])
+    line = _one_line(res, "doses.csv")
+    assert f"line {line_no}" in line
+    assert "1 cell where the header has 2" in line
+
+
+def test_full_rows_and_a_trailing_header_delimiter_are_read(tmp_path: Path) -> None:
+    """Rows with every cell (empty ones included) pass; an unnamed last header cell (a
+    delimiter after the last name) is not required of the data rows."""
+    from kinresist.dose.tables import read_frame
+
+    table = tmp_path / "t.csv"
+    table.write_text("dose,resp,note\n1,10,\n2,,x\n")
+    assert read_frame(table)["resp"].tolist() == ["10", ""]
+    table.write_text("dose,resp,\n1,10\n2,9\n")
+    assert read_frame(table)["resp"].tolist() == ["10", "9"]
+    table.write_text('dose,resp\n1,"a\nb"\n')
+    assert read_frame(table)["resp"].tolist() == ["a\nb"]

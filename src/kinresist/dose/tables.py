@@ -8,7 +8,8 @@ DataFrame with a unique header and at least one data row, or an
 * a missing file, a folder, an empty file, a header without data rows;
 * a file named ``.xlsx`` that is not a workbook (or a damaged one), a damaged Parquet file;
 * bytes that are not UTF-8 (line and byte named), a gzip file (decompressed when intact);
-* rows with more cells than the header, duplicated column names.
+* rows with more or fewer cells than the header (a file cut inside its last row),
+  duplicated column names.
 
 Text tables: the delimiter is the header's (tab, comma or semicolon; the suffix breaks ties).
 """
@@ -20,6 +21,7 @@ import gzip
 import io
 import re
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -135,7 +137,7 @@ def _read_text(path: Path, raw: bytes, *, header: int | None, typed: bool) -> pd
             seen.add(key)
     kw: dict[str, object] = {} if typed else {"dtype": object, "keep_default_na": False}
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             io.StringIO(text),
             sep=sep,
             header=header,
@@ -156,6 +158,42 @@ def _read_text(path: Path, raw: bytes, *, header: int | None, typed: bool) -> pd
             raise InputError(msg, path=path, line=int(m.group(2))) from None
         msg = f"cannot parse the table ({detail[:200]}); expected {sep!r}-separated columns"
         raise InputError(msg, path=path) from None
+    if header is not None:
+        _refuse_short_rows(path, text, first, sep)
+    return frame
+
+
+def _refuse_short_rows(path: Path, text: str, first: int, sep: str) -> None:
+    """InputError at the first data row with fewer cells than the header.
+
+    pandas fills such a row with empty values, exactly as if its last cells were empty, so a
+    file cut inside its last row would be read as complete. Trailing unnamed header cells
+    (a delimiter after the last name) are not required; blank lines are skipped, as pandas
+    skips them. Without quotes or lone carriage returns the delimiters of each line are
+    counted; otherwise the rows are read with the csv module."""
+    if '"' not in text and text.count("\r") == text.count("\r\n"):
+        lines = text.split("\n")
+        cells = [c.strip() for c in lines[first].rstrip("\r").split(sep)]
+        rows: Iterator[tuple[int, int]] = (
+            (i + 1, ln.count(sep) + 1) for i, ln in enumerate(lines) if i > first and ln.strip()
+        )
+    else:
+        reader = csv.reader(io.StringIO(text), delimiter=sep)
+        parsed = ((reader.line_num, row) for row in reader)
+        kept = ((n, r) for n, r in parsed if r and not (len(r) == 1 and not r[0].strip()))
+        _, head = next(kept)
+        cells = [c.strip() for c in head]
+        rows = ((n, len(r)) for n, r in kept)
+    while len(cells) > 1 and not cells[-1]:
+        cells.pop()
+    need = len(cells)
+    for line, n in rows:
+        if n < need:
+            msg = (
+                f"{n} cell{'s' if n != 1 else ''} where the header has {need}; every row needs one value per column "
+                f"separated by {sep!r}, empty cells included (was the file cut short?)"
+            )
+            raise InputError(msg, path=path, line=line)
 
 
 def read_frame(
