@@ -190,20 +190,20 @@ def register_numba() -> None:
 
     def gram_(jac, res, idx, a, g):  # type: ignore[no-untyped-def]
         k = idx.shape[0]
+        m = res.shape[0]
         for q in range(k):
-            g[q] = 0.0
+            jq = jac[idx[q]]
+            s = 0.0
+            for i in range(m):
+                s += jq[i] * res[i]
+            g[q] = s
             for j in range(q + 1):
-                a[q, j] = 0.0
-        for i in range(res.shape[0]):
-            r = res[i]
-            for q in range(k):
-                vq = jac[idx[q], i]
-                g[q] += vq * r
-                for j in range(q + 1):
-                    a[q, j] += vq * jac[idx[j], i]
-        for q in range(k):
-            for j in range(q):
-                a[j, q] = a[q, j]
+                jj = jac[idx[j]]
+                s = 0.0
+                for i in range(m):
+                    s += jq[i] * jj[i]
+                a[q, j] = s
+                a[j, q] = s
 
     def wsums_(wt, u, v):  # type: ignore[no-untyped-def]
         s0 = s1 = s2 = 0.0
