@@ -63,6 +63,8 @@ def natural(theta, free_idx, logmask, fixrow, p):  # type: ignore[no-untyped-def
 def chol_solve(a, g, low, z, step, k):  # type: ignore[no-untyped-def]
     """Solve ``a·step = g`` (``a`` symmetric k×k) by Cholesky; a step of 0 where ``a`` is
     not positive definite or the solution is not finite. Returns the not-PD mask."""
+    if k == 4:
+        return _chol_solve4(a, g, step)
     bad = full(g[0], False)
     for j in range(k):  # the diagonal of ``low`` holds 1/L_jj (multiplications, not divisions)
         acc = a[j, j]
@@ -88,6 +90,42 @@ def chol_solve(a, g, low, z, step, k):  # type: ignore[no-untyped-def]
         step[i] = acc * low[i, i]
     for i in range(k):
         step[i] = sel(bad | lnot(np.isfinite(step[i])), 0.0, step[i])
+    return bad
+
+
+@hot
+def _chol_solve4(a, g, step):  # type: ignore[no-untyped-def]
+    """:func:`chol_solve` for k = 4 (the four-parameter fits), unrolled: the same operations
+    in the same order, on values the compiler keeps in registers."""
+    a00, a11, a22, a33 = a[0, 0], a[1, 1], a[2, 2], a[3, 3]
+    ok0 = a00 > 0
+    r0 = 1.0 / np.sqrt(sel(ok0, a00, 1.0))
+    l10, l20, l30 = a[1, 0] * r0, a[2, 0] * r0, a[3, 0] * r0
+    d1 = a11 - l10 * l10
+    ok1 = d1 > 0
+    r1 = 1.0 / np.sqrt(sel(ok1, d1, 1.0))
+    l21 = (a[2, 1] - l20 * l10) * r1
+    l31 = (a[3, 1] - l30 * l10) * r1
+    d2 = (a22 - l20 * l20) - l21 * l21
+    ok2 = d2 > 0
+    r2 = 1.0 / np.sqrt(sel(ok2, d2, 1.0))
+    l32 = ((a[3, 2] - l30 * l20) - l31 * l21) * r2
+    d3 = ((a33 - l30 * l30) - l31 * l31) - l32 * l32
+    ok3 = d3 > 0
+    r3 = 1.0 / np.sqrt(sel(ok3, d3, 1.0))
+    bad = lnot(ok0) | lnot(ok1) | lnot(ok2) | lnot(ok3)
+    z0 = g[0] * r0
+    z1 = (g[1] - l10 * z0) * r1
+    z2 = ((g[2] - l20 * z0) - l21 * z1) * r2
+    z3 = (((g[3] - l30 * z0) - l31 * z1) - l32 * z2) * r3
+    s3 = z3 * r3
+    s2 = (z2 - l32 * s3) * r2
+    s1 = ((z1 - l21 * s2) - l31 * s3) * r1
+    s0 = (((z0 - l10 * s1) - l20 * s2) - l30 * s3) * r0
+    step[0] = sel(bad | lnot(np.isfinite(s0)), 0.0, s0)
+    step[1] = sel(bad | lnot(np.isfinite(s1)), 0.0, s1)
+    step[2] = sel(bad | lnot(np.isfinite(s2)), 0.0, s2)
+    step[3] = sel(bad | lnot(np.isfinite(s3)), 0.0, s3)
     return bad
 
 
