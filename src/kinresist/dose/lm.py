@@ -136,7 +136,7 @@ def lm_start(resid_fn, ctx, x, lx, y, sw, free_idx, logmask, fixrow, theta, p, r
     return resid_fn(ctx, x, lx, y, sw, p, rows)
 
 
-@kernel
+@hot
 def lm_iterate(  # type: ignore[no-untyped-def]
     resid_fn, jac_fn, ctx, x, lx, y, sw, free_idx, logmask, fixrow, lo, hi,
     theta, p, pn, rows, crows, jac, wk, wm, rss, lam, nu, it, max_iter, target,
