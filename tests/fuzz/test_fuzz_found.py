@@ -400,6 +400,8 @@ def test_table_cut_inside_its_last_row_is_refused(cli, tmp_path: Path) -> None:
         ("dose,resp\n1,10\n2,9\n\n3\n", 5),  # counted delimiters; the blank line is skipped
         ('"dose","resp"\n1,10\n"2",9\n3\n', 4),  # quoted: read with the csv module
         ("dose\tresp\r\n1\t10\r\n2\r\n", 3),  # tab-separated, CRLF
+        ("dose,resp\r1,10\r2,9\r3\r", 4),  # old-Mac line ends: read with the csv module
+        ('"dose","resp"\r1,10\r2\r', 3),
     ],
 )
 def test_short_row_of_a_dose_table_names_its_line(cli, tmp_path: Path, text, line_no) -> None:
@@ -423,3 +425,7 @@ def test_full_rows_and_a_trailing_header_delimiter_are_read(tmp_path: Path) -> N
     assert read_frame(table)["resp"].tolist() == ["10", "9"]
     table.write_text('dose,resp\n1,"a\nb"\n')
     assert read_frame(table)["resp"].tolist() == ["a\nb"]
+    # found by the fuzz chunk of seed 20261213: old-Mac line ends (a lone \r) made the csv
+    # module's row count raise csv.Error (exit 1) on tables pandas reads
+    table.write_bytes(b'"dose","resp"\r1,10\r2,9\r')
+    assert read_frame(table)["resp"].tolist() == ["10", "9"]

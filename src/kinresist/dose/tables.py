@@ -169,31 +169,41 @@ def _refuse_short_rows(path: Path, text: str, first: int, sep: str) -> None:
     pandas fills such a row with empty values, exactly as if its last cells were empty, so a
     file cut inside its last row would be read as complete. Trailing unnamed header cells
     (a delimiter after the last name) are not required; blank lines are skipped, as pandas
-    skips them. Without quotes or lone carriage returns the delimiters of each line are
-    counted; otherwise the rows are read with the csv module."""
+    skips them."""
+    try:
+        cells, rows = _cell_counts(text, first, sep)
+        while len(cells) > 1 and not cells[-1]:
+            cells.pop()
+        need = len(cells)
+        short = next(((line, n) for line, n in rows if n < need), None)
+    except (csv.Error, StopIteration):
+        return  # what pandas read and the csv module cannot (a cell over its size limit)
+    if short is not None:
+        line, n = short
+        msg = (
+            f"{n} cell{'s' if n != 1 else ''} where the header has {need}; every row needs one "
+            f"value per column separated by {sep!r}, empty cells included (was the file cut "
+            "short?)"
+        )
+        raise InputError(msg, path=path, line=line)
+
+
+def _cell_counts(text: str, first: int, sep: str) -> tuple[list[str], Iterator[tuple[int, int]]]:
+    """The header's cells and (line number, cell count) of every non-blank data row: the
+    delimiters of each line counted when there are no quotes or lone carriage returns, else
+    the rows read with the csv module (``newline=""``: it sees \r, \n and \r\n line ends,
+    as pandas does)."""
     if '"' not in text and text.count("\r") == text.count("\r\n"):
         lines = text.split("\n")
         cells = [c.strip() for c in lines[first].rstrip("\r").split(sep)]
-        rows: Iterator[tuple[int, int]] = (
+        return cells, (
             (i + 1, ln.count(sep) + 1) for i, ln in enumerate(lines) if i > first and ln.strip()
         )
-    else:
-        reader = csv.reader(io.StringIO(text), delimiter=sep)
-        parsed = ((reader.line_num, row) for row in reader)
-        kept = ((n, r) for n, r in parsed if r and not (len(r) == 1 and not r[0].strip()))
-        _, head = next(kept)
-        cells = [c.strip() for c in head]
-        rows = ((n, len(r)) for n, r in kept)
-    while len(cells) > 1 and not cells[-1]:
-        cells.pop()
-    need = len(cells)
-    for line, n in rows:
-        if n < need:
-            msg = (
-                f"{n} cell{'s' if n != 1 else ''} where the header has {need}; every row needs one value per column "
-                f"separated by {sep!r}, empty cells included (was the file cut short?)"
-            )
-            raise InputError(msg, path=path, line=line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    parsed = ((reader.line_num, row) for row in reader)
+    kept = ((n, r) for n, r in parsed if r and not (len(r) == 1 and not r[0].strip()))
+    head = next(kept)[1]
+    return [c.strip() for c in head], ((n, len(r)) for n, r in kept)
 
 
 def read_frame(
