@@ -159,11 +159,11 @@ def _read_text(path: Path, raw: bytes, *, header: int | None, typed: bool) -> pd
         msg = f"cannot parse the table ({detail[:200]}); expected {sep!r}-separated columns"
         raise InputError(msg, path=path) from None
     if header is not None:
-        _refuse_short_rows(path, text, first, sep)
+        _refuse_short_rows(path, text, sep)
     return frame
 
 
-def _refuse_short_rows(path: Path, text: str, first: int, sep: str) -> None:
+def _refuse_short_rows(path: Path, text: str, sep: str) -> None:
     """InputError at the first data row with fewer cells than the header.
 
     pandas fills such a row with empty values, exactly as if its last cells were empty, so a
@@ -171,7 +171,7 @@ def _refuse_short_rows(path: Path, text: str, first: int, sep: str) -> None:
     (a delimiter after the last name) are not required; blank lines are skipped, as pandas
     skips them."""
     try:
-        cells, rows = _cell_counts(text, first, sep)
+        cells, rows = _cell_counts(text, sep)
         while len(cells) > 1 and not cells[-1]:
             cells.pop()
         need = len(cells)
@@ -188,22 +188,23 @@ def _refuse_short_rows(path: Path, text: str, first: int, sep: str) -> None:
         raise InputError(msg, path=path, line=line)
 
 
-def _cell_counts(text: str, first: int, sep: str) -> tuple[list[str], Iterator[tuple[int, int]]]:
+def _cell_counts(text: str, sep: str) -> tuple[list[str], Iterator[tuple[int, int]]]:
     """The header's cells and (line number, cell count) of every non-blank data row: the
     delimiters of each line counted when there are no quotes or lone carriage returns, else
     the rows read with the csv module (``newline=""``: it sees \r, \n and \r\n line ends,
     as pandas does)."""
     if '"' not in text and text.count("\r") == text.count("\r\n"):
-        lines = text.split("\n")
-        cells = [c.strip() for c in lines[first].rstrip("\r").split(sep)]
+        lines = text.split("\n")  # the line ends pandas knows (not str.splitlines's)
+        head = next(i for i, ln in enumerate(lines) if ln.strip())
+        cells = [c.strip() for c in lines[head].rstrip("\r").split(sep)]
         return cells, (
-            (i + 1, ln.count(sep) + 1) for i, ln in enumerate(lines) if i > first and ln.strip()
+            (i + 1, ln.count(sep) + 1) for i, ln in enumerate(lines) if i > head and ln.strip()
         )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     parsed = ((reader.line_num, row) for row in reader)
     kept = ((n, r) for n, r in parsed if r and not (len(r) == 1 and not r[0].strip()))
-    head = next(kept)[1]
-    return [c.strip() for c in head], ((n, len(r)) for n, r in kept)
+    names = next(kept)[1]
+    return [c.strip() for c in names], ((n, len(r)) for n, r in kept)
 
 
 def read_frame(
