@@ -63,8 +63,8 @@ def batch_run(command: str | None) -> Iterator[None]:
 
 
 def jemalloc_pool() -> Any:
-    """pyarrow's jemalloc memory pool, or None where pyarrow is built without it (its macOS
-    and Windows wheels raise ``ArrowNotImplementedError``, a ``NotImplementedError``)."""
+    """pyarrow's jemalloc memory pool, or None where pyarrow is built without it (pyarrow
+    then raises ``ArrowNotImplementedError``, a subclass of ``NotImplementedError``)."""
     import pyarrow as pa
 
     try:
