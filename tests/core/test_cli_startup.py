@@ -63,6 +63,73 @@ def test_gc_threshold_is_tuned_for_the_run_and_restored(monkeypatch) -> None:
     assert gc.get_threshold() == before
 
 
+def test_an_exiting_run_freezes_what_is_alive_before_restoring_the_thresholds(
+    monkeypatch,
+) -> None:
+    """Only when the process ends with the command (the console script) are the survivors
+    frozen, and before Python's thresholds come back (they would trigger a collection)."""
+    frozen: list[tuple[int, ...]] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(gc.get_threshold()))
+    before = gc.get_threshold()
+    with batchrun.batch_run("dose"):
+        pass
+    assert frozen == []  # a library or in-process run freezes nothing
+    with batchrun.batch_run("dose", exiting=True):
+        pass
+    assert frozen == [batchrun.GC_THRESHOLD]
+    assert gc.get_threshold() == before
+
+
+def test_console_script_runs_main_as_the_whole_process(monkeypatch) -> None:
+    import tomllib
+    from importlib.metadata import entry_points
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["kinresist"] == "kinresist.cli.main:run"
+    (installed,) = entry_points(group="console_scripts", name="kinresist")
+    assert installed.value == "kinresist.cli.main:run"  # the install is current
+
+    seen: list[bool] = []
+    monkeypatch.setattr(cli, "_main", lambda argv: 2)
+    monkeypatch.setattr(gc, "freeze", lambda: seen.append(batchrun.active()))
+    monkeypatch.setattr(sys, "argv", ["kinresist", "dose", "fit"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.run()
+    assert exit_.value.code == 2
+    assert seen == [False]  # frozen once, as the batch run ended
+
+
+def test_console_script_process_writes_everything_and_runs_exit_handlers(tmp_path) -> None:
+    """The frozen exit skips collections only: the results are complete, stdout is flushed,
+    exit handlers run (and see the freeze)."""
+    rows = ["curve,dose,response"]
+    for c in range(3):
+        for i, d in enumerate((0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)):
+            noise = 0.01 * ((i * 7 + c) % 3 - 1)
+            rows.append(f"c{c},{d},{0.1 + 0.9 / (1 + d / (0.5 + c)) + noise}")
+    table = tmp_path / "t.csv"
+    table.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "fits.tsv"
+    args = ["dose", "fit", "--input", str(table), "--dose-col", "dose", "--response-col",
+            "response", "--group-col", "curve", "--out", str(out), "--quiet"]  # fmt: skip
+    code = (
+        "import atexit, gc, sys; from kinresist.cli.main import run; "
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0)); "
+        f"sys.argv = ['kinresist', *{args!r}]; run()"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("frozen at exit: True")
+    lines = [ln for ln in out.read_text().splitlines() if ln and not ln.startswith("#")]
+    assert len(lines) == 1 + 3  # header and one row per curve
+    assert [ln.split("\t")[0] for ln in lines] == ["group", "c0", "c1", "c2"]
+    assert "did not fit" not in out.read_text()
+
+
 def test_arrow_pool_is_jemalloc_during_a_batch_run_only() -> None:
     """The streaming commands switch pyarrow to jemalloc in a batch run (where pyarrow has it)
     and the previous pool comes back after; as a library, or in the server, nothing changes."""

@@ -14,7 +14,7 @@ import sys
 import zlib
 from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import typer
@@ -173,13 +173,22 @@ def _printable_streams() -> Callable[[], None]:
     return restore
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit code (0 ok, 1 internal error, 2 bad input or usage)."""
+def run() -> NoReturn:
+    """The ``kinresist`` console script: :func:`main` for this process's arguments, then exit
+    with its code. The process ends with the command, so the objects alive at its end are
+    frozen instead of collected (:func:`kinresist.core.batchrun.batch_run`, ``exiting``)."""
+    sys.exit(main(exiting=True))
+
+
+def main(argv: Sequence[str] | None = None, *, exiting: bool = False) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 internal error, 2 bad input or usage).
+    ``exiting``: the process ends when the command does (the console script, :func:`run`)."""
     args = list(sys.argv[1:] if argv is None else argv)
     undo = _wide_when_piped()
     restore = _printable_streams()
     try:
-        with batch_run(_invoked(args)):  # process settings of a batch command (core.batchrun)
+        # process settings of a batch command (core.batchrun)
+        with batch_run(_invoked(args), exiting=exiting):
             return _main(args)
     finally:
         restore()

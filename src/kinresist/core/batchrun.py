@@ -15,6 +15,14 @@ this: a library does not retune the process it is imported into.
   machine (``benchmarks/bench_dose_fit.py``). The streaming commands call it when they first
   import pyarrow; outside a batch run, or where pyarrow lacks jemalloc, it does nothing. The
   previous pool is restored when the run ends (buffers keep the pool they came from).
+* **The end of the process** (``exiting``, the console script): when the process ends with
+  the command, the objects alive at its end are moved to the collector's permanent generation
+  (:func:`gc.freeze`) instead of being collected. Restoring Python's thresholds, and then
+  the interpreter's last collections at exit, would walk every object the imports made: ~0.3 s
+  of the ~1.8 s a 100,000-curve ``dose fit`` from CSV took end to end. Exit handlers, the
+  flushing of the standard streams and module teardown still run; objects in reference cycles
+  are left to the operating system, as Python allows for objects alive at exit (every file a
+  command writes is closed before it returns).
 """
 
 from __future__ import annotations
@@ -40,9 +48,10 @@ def active() -> bool:
 
 
 @contextmanager
-def batch_run(command: str | None) -> Iterator[None]:
+def batch_run(command: str | None, *, exiting: bool = False) -> Iterator[None]:
     """The batch settings while ``command`` (the group or top-level command) runs; restored
-    after. A long-running command (:data:`LONG_RUNNING`) runs with Python's defaults."""
+    after. A long-running command (:data:`LONG_RUNNING`) runs with Python's defaults.
+    ``exiting``: the process ends with the command; what is alive then is frozen."""
     if command in LONG_RUNNING:
         yield
         return
@@ -54,6 +63,8 @@ def batch_run(command: str | None) -> Iterator[None]:
         yield
     finally:
         _STATE["active"] = was
+        if exiting:
+            gc.freeze()  # first: nothing young is then left for the restored thresholds
         gc.set_threshold(*threshold)
         if not was and _STATE["pool"] is not None:
             import pyarrow as pa
