@@ -8,6 +8,7 @@ import ast
 import gc
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -23,6 +24,22 @@ def _commands(app: typer.Typer) -> dict[str, set[str]]:
     for name, sub in command.commands.items():  # type: ignore[attr-defined]
         out[name] = set(getattr(sub, "commands", {}) or {})
     return out
+
+
+def _dose_fit_args(tmp_path: Path, out_name: str) -> tuple[list[str], Path]:
+    """``dose fit`` arguments for a table of three clean 9-point curves (c0, c1, c2) written
+    under ``tmp_path``; the results go to ``tmp_path / out_name``."""
+    rows = ["curve,dose,response"]
+    for c in range(3):
+        for i, d in enumerate((0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)):
+            noise = 0.01 * ((i * 7 + c) % 3 - 1)
+            rows.append(f"c{c},{d},{0.1 + 0.9 / (1 + d / (0.5 + c)) + noise}")
+    table = tmp_path / "t.csv"
+    table.write_text("\n".join(rows) + "\n")
+    out = tmp_path / out_name
+    args = ["dose", "fit", "--input", str(table), "--dose-col", "dose", "--response-col",
+            "response", "--group-col", "curve", "--out", str(out), "--quiet"]  # fmt: skip
+    return args, out
 
 
 def test_one_group_app_has_that_group_only_with_the_same_commands() -> None:
@@ -83,7 +100,6 @@ def test_an_exiting_run_freezes_what_is_alive_before_restoring_the_thresholds(
 def test_console_script_runs_main_as_the_whole_process(monkeypatch) -> None:
     import tomllib
     from importlib.metadata import entry_points
-    from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
     scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
@@ -104,16 +120,7 @@ def test_console_script_runs_main_as_the_whole_process(monkeypatch) -> None:
 def test_console_script_process_writes_everything_and_runs_exit_handlers(tmp_path) -> None:
     """The frozen exit skips collections only: the results are complete, stdout is flushed,
     exit handlers run (and see the freeze)."""
-    rows = ["curve,dose,response"]
-    for c in range(3):
-        for i, d in enumerate((0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)):
-            noise = 0.01 * ((i * 7 + c) % 3 - 1)
-            rows.append(f"c{c},{d},{0.1 + 0.9 / (1 + d / (0.5 + c)) + noise}")
-    table = tmp_path / "t.csv"
-    table.write_text("\n".join(rows) + "\n")
-    out = tmp_path / "fits.tsv"
-    args = ["dose", "fit", "--input", str(table), "--dose-col", "dose", "--response-col",
-            "response", "--group-col", "curve", "--out", str(out), "--quiet"]  # fmt: skip
+    args, out = _dose_fit_args(tmp_path, "fits.tsv")
     code = (
         "import atexit, gc, sys; from kinresist.cli.main import run; "
         "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0)); "
@@ -169,15 +176,7 @@ def test_dose_fit_stream_runs_with_jemalloc(tmp_path, monkeypatch) -> None:
         return orig(self, table)
 
     monkeypatch.setattr(stream._Writer, "write", write)
-    rows = ["curve,dose,response"]
-    for c in range(3):
-        for i, d in enumerate((0.01, 0.1, 1.0, 10.0, 100.0)):
-            rows.append(f"c{c},{d},{1.0 - 0.2 * i + 0.01 * c}")
-    table = tmp_path / "t.csv"
-    table.write_text("\n".join(rows) + "\n")
-    out = tmp_path / "fits.parquet"
-    args = ["dose", "fit", "--input", str(table), "--dose-col", "dose", "--response-col",
-            "response", "--group-col", "curve", "--out", str(out), "--quiet"]  # fmt: skip
+    args, _ = _dose_fit_args(tmp_path, "fits.parquet")
     monkeypatch.setattr("kinresist.dose.workflow.STREAM_MIN_ROWS", 1)  # stream this table
     before = pa.default_memory_pool().backend_name
     assert cli.main(args) == 0
